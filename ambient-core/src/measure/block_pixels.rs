@@ -1,0 +1,182 @@
+//! Block-Pixels: each pixel zeroed independently with probability `p`.
+
+use super::{check_len, check_probability, checked_image_len, MeasureError, Measurement};
+use crate::sampler::Sampler;
+use crate::Shape;
+
+/// Block-Pixels: each pixel is kept when a uniform draw `u` satisfies `u >= p`, and
+/// zeroed otherwise. Kept values are multiplied by `1/(1-p)` when `rescale` is set (the
+/// reference code does, so that `E[y] = x`).
+///
+/// θ is the mask, one value per image value (`0` or the kept scale), replicated across
+/// channels when the mask is shared. `y = θ ⊙ x`, and `output_len` equals the image size.
+///
+/// Order of draws: with `per_channel`, one uniform per value in storage order (channel,
+/// then row, then column); otherwise one uniform per pixel (row, then column), shared by
+/// every channel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BlockPixels {
+    shape: Shape,
+    len: usize,
+    p: f32,
+    scale: f32,
+    per_channel: bool,
+}
+
+impl BlockPixels {
+    /// Builds Block-Pixels for images of `shape`; `p` must be in `[0, 1)`.
+    pub fn new(shape: Shape, p: f32, rescale: bool, per_channel: bool) -> Result<Self, MeasureError> {
+        let len = checked_image_len(shape)?;
+        check_probability(p)?;
+        let scale = if rescale { 1.0 / (1.0 - p) } else { 1.0 };
+        Ok(Self {
+            shape,
+            len,
+            p,
+            scale,
+            per_channel,
+        })
+    }
+
+    /// Returns the drop probability.
+    pub fn p(&self) -> f32 {
+        self.p
+    }
+
+    /// Returns the value a kept pixel is multiplied by (`1/(1-p)` or 1).
+    pub fn scale(&self) -> f32 {
+        self.scale
+    }
+
+    /// Returns whether each channel has its own mask.
+    pub fn per_channel(&self) -> bool {
+        self.per_channel
+    }
+
+    /// Calls `visit(index, kept)` for every image value in storage order, drawing the mask
+    /// as the type documents.
+    fn for_each_mask(&self, seed: u64, mut visit: impl FnMut(usize, bool)) {
+        let mut sampler = Sampler::new(seed);
+        let plane = self.shape.height * self.shape.width;
+        if self.per_channel {
+            for i in 0..self.len {
+                visit(i, sampler.uniform() >= self.p);
+            }
+        } else {
+            for pixel in 0..plane {
+                let kept = sampler.uniform() >= self.p;
+                for c in 0..self.shape.channels {
+                    visit(c * plane + pixel, kept);
+                }
+            }
+        }
+    }
+}
+
+impl Measurement for BlockPixels {
+    fn input_shape(&self) -> Shape {
+        self.shape
+    }
+
+    fn output_len(&self) -> usize {
+        self.len
+    }
+
+    fn theta_len(&self) -> usize {
+        self.len
+    }
+
+    fn measure(&self, x: &[f32], seed: u64, y: &mut [f32]) -> Result<(), MeasureError> {
+        check_len("x", self.len, x.len())?;
+        check_len("y", self.len, y.len())?;
+        self.for_each_mask(seed, |i, kept| {
+            y[i] = if kept { x[i] * self.scale } else { 0.0 };
+        });
+        Ok(())
+    }
+
+    fn theta(&self, seed: u64, theta: &mut [f32]) -> Result<(), MeasureError> {
+        check_len("theta", self.len, theta.len())?;
+        self.for_each_mask(seed, |i, kept| {
+            theta[i] = if kept { self.scale } else { 0.0 };
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sampler::Sampler;
+
+    fn image_4x4() -> [f32; 16] {
+        core::array::from_fn(|i| (i + 1) as f32 / 16.0)
+    }
+
+    #[test]
+    fn keeps_pixels_whose_draw_reaches_p() {
+        let op = BlockPixels::new(Shape::new(1, 4, 4), 0.5, true, true).unwrap();
+        let x = image_4x4();
+        let mut y = [0.0; 16];
+        op.measure(&x, 9, &mut y).unwrap();
+
+        // Hand check: replay the documented draws, one uniform per pixel in order.
+        let mut s = Sampler::new(9);
+        for i in 0..16 {
+            let expected = if s.uniform() >= 0.5 { x[i] * 2.0 } else { 0.0 };
+            assert_eq!(y[i], expected, "pixel {i}");
+        }
+    }
+
+    #[test]
+    fn measure_equals_theta_times_x() {
+        let op = BlockPixels::new(Shape::new(3, 4, 4), 0.3, true, false).unwrap();
+        let x: [f32; 48] = core::array::from_fn(|i| i as f32 * 0.1);
+        let mut y = [0.0; 48];
+        let mut theta = [0.0; 48];
+        op.measure(&x, 5, &mut y).unwrap();
+        op.theta(5, &mut theta).unwrap();
+        for i in 0..48 {
+            assert_eq!(y[i], theta[i] * x[i]);
+        }
+    }
+
+    #[test]
+    fn shared_mask_is_the_same_in_every_channel() {
+        let op = BlockPixels::new(Shape::new(3, 4, 4), 0.5, false, false).unwrap();
+        let mut theta = [0.0; 48];
+        op.theta(1, &mut theta).unwrap();
+        assert_eq!(theta[..16], theta[16..32]);
+        assert_eq!(theta[..16], theta[32..]);
+        assert!(theta.iter().all(|&t| t == 0.0 || t == 1.0));
+    }
+
+    #[test]
+    fn rejects_invalid_parameters() {
+        let shape = Shape::new(1, 4, 4);
+        for p in [1.0, -0.1, f32::NAN, 2.0] {
+            assert!(matches!(
+                BlockPixels::new(shape, p, true, true),
+                Err(MeasureError::InvalidProbability { .. })
+            ));
+        }
+        assert!(matches!(
+            BlockPixels::new(Shape::new(1, 0, 4), 0.5, true, true),
+            Err(MeasureError::InvalidShape { .. })
+        ));
+    }
+
+    #[test]
+    fn rejects_wrong_lengths() {
+        let op = BlockPixels::new(Shape::new(1, 4, 4), 0.5, true, true).unwrap();
+        let mut y = [0.0; 15];
+        assert_eq!(
+            op.measure(&[0.0; 16], 0, &mut y),
+            Err(MeasureError::LengthMismatch {
+                what: "y",
+                expected: 16,
+                actual: 15
+            })
+        );
+    }
+}

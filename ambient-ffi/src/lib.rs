@@ -1,0 +1,2 @@
+//! `ambient-ffi`: the C ABI over `ambient-core`.
+#![no_std]

@@ -1,0 +1,1 @@
+//! `ambient-host`: the AmbientGAN trainer on libtorch.
