@@ -104,6 +104,15 @@ impl Sampler {
     pub fn angle(&mut self) -> f32 {
         core::f32::consts::PI * (2.0 * self.uniform() - 1.0)
     }
+
+    /// Skips `draws` raw `u32` outputs in O(log draws) steps, leaving the sampler where
+    /// `draws` calls of [`Sampler::next_u32`] would (each uniform draw is one `u32`).
+    ///
+    /// Operators use it to jump to a later part of their documented order of draws, for
+    /// example to the column mask of Drop-Row-Col, without a buffer.
+    pub fn skip(&mut self, draws: u64) {
+        self.rng.advance(draws);
+    }
 }
 
 /// Derives the seed of image `index` in a batch measured with `batch_seed`.
@@ -183,7 +192,20 @@ mod tests {
         let mut s = Sampler::new(5);
         for _ in 0..10_000 {
             let a = s.angle();
-            assert!(a >= -core::f32::consts::PI && a < core::f32::consts::PI);
+            assert!((-core::f32::consts::PI..core::f32::consts::PI).contains(&a));
+        }
+    }
+
+    #[test]
+    fn skip_equals_drawing() {
+        for draws in [0u64, 1, 2, 17, 1000] {
+            let mut drawn = Sampler::new(8);
+            for _ in 0..draws {
+                drawn.next_u32();
+            }
+            let mut skipped = Sampler::new(8);
+            skipped.skip(draws);
+            assert_eq!(skipped.next_u32(), drawn.next_u32(), "after {draws} draws");
         }
     }
 

@@ -25,7 +25,12 @@ pub struct BlockPixels {
 
 impl BlockPixels {
     /// Builds Block-Pixels for images of `shape`; `p` must be in `[0, 1)`.
-    pub fn new(shape: Shape, p: f32, rescale: bool, per_channel: bool) -> Result<Self, MeasureError> {
+    pub fn new(
+        shape: Shape,
+        p: f32,
+        rescale: bool,
+        per_channel: bool,
+    ) -> Result<Self, MeasureError> {
         let len = checked_image_len(shape)?;
         check_probability(p)?;
         let scale = if rescale { 1.0 / (1.0 - p) } else { 1.0 };

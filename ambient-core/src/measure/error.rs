@@ -11,8 +11,15 @@ pub enum MeasureError {
         /// The probability given.
         value: f32,
     },
-    /// A real parameter that must be finite and at least 0 (a blur σ, a noise std) was not.
+    /// A real parameter that must be finite and at least 0 (a noise std) was not.
     InvalidReal {
+        /// Parameter name, as on the command line.
+        name: &'static str,
+        /// The value given.
+        value: f32,
+    },
+    /// A real parameter that must be finite and greater than 0 (a blur σ) was not.
+    NotPositive {
         /// Parameter name, as on the command line.
         name: &'static str,
         /// The value given.
@@ -27,7 +34,8 @@ pub enum MeasureError {
         /// Image width.
         width: usize,
     },
-    /// A blur kernel size that is zero or even.
+    /// A blur kernel size that is zero, even, or above
+    /// [`MAX_KERNEL_SIZE`](crate::measure::MAX_KERNEL_SIZE).
     InvalidKernelSize {
         /// The size given.
         size: usize,
@@ -45,6 +53,12 @@ pub enum MeasureError {
         height: usize,
         /// Width.
         width: usize,
+    },
+    /// A size derived from the parameters (a padded image, an output or θ length) does not
+    /// fit in `usize` or in the `i32` indices of the host's gathers.
+    SizeOverflow {
+        /// Which size (`"padded image"`, `"y"`, `"theta"`, ...).
+        what: &'static str,
     },
     /// A caller slice of the wrong length.
     LengthMismatch {
@@ -75,7 +89,16 @@ impl fmt::Display for MeasureError {
                 write!(f, "probability p = {value} is outside [0, 1)")
             }
             Self::InvalidReal { name, value } => {
-                write!(f, "parameter {name} = {value} must be finite and not negative")
+                write!(
+                    f,
+                    "parameter {name} = {value} must be finite and not negative"
+                )
+            }
+            Self::NotPositive { name, value } => {
+                write!(
+                    f,
+                    "parameter {name} = {value} must be finite and greater than 0"
+                )
             }
             Self::InvalidPatch {
                 patch,
@@ -86,7 +109,11 @@ impl fmt::Display for MeasureError {
                 "patch size {patch} must be at least 1 and fit the {height}x{width} image"
             ),
             Self::InvalidKernelSize { size } => {
-                write!(f, "blur kernel size {size} must be odd and at least 1")
+                let max = crate::measure::MAX_KERNEL_SIZE;
+                write!(
+                    f,
+                    "blur kernel size {size} must be odd and between 1 and {max}"
+                )
             }
             Self::ZeroCount { name } => write!(f, "parameter {name} must be at least 1"),
             Self::InvalidShape {
@@ -94,6 +121,12 @@ impl fmt::Display for MeasureError {
                 height,
                 width,
             } => write!(f, "invalid image shape [{channels}, {height}, {width}]"),
+            Self::SizeOverflow { what } => {
+                write!(
+                    f,
+                    "the {what} size overflows; use a smaller image or parameter"
+                )
+            }
             Self::LengthMismatch {
                 what,
                 expected,
@@ -152,5 +185,14 @@ pub(crate) fn check_probability(p: f32) -> Result<(), MeasureError> {
         Ok(())
     } else {
         Err(MeasureError::InvalidProbability { value: p })
+    }
+}
+
+/// Returns a size computed with checked arithmetic (`None` when it overflowed), provided that
+/// every index into it also fits in `i32`, as the host's gathers need.
+pub(crate) fn checked_size(what: &'static str, size: Option<usize>) -> Result<usize, MeasureError> {
+    match size {
+        Some(n) if n <= i32::MAX as usize => Ok(n),
+        _ => Err(MeasureError::SizeOverflow { what }),
     }
 }

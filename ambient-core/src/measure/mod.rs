@@ -13,15 +13,33 @@
 //! [`Operator`] wraps every kind behind one type for code that picks the measurement at
 //! run time (the command line, the C ABI, the record reader).
 
+mod block_patch;
 mod block_pixels;
+mod convolve_noise;
+mod drop_lines;
 mod error;
+mod extract_patch;
+mod gaussian_projection;
+mod keep_patch;
+mod pad_rotate_project;
 mod params;
+mod patch;
+mod rotation;
+#[cfg(test)]
+mod tests;
 
+pub use block_patch::BlockPatch;
 pub use block_pixels::BlockPixels;
+pub use convolve_noise::{ConvolveNoise, MAX_KERNEL_SIZE};
+pub use drop_lines::{DropLines, Lines};
 pub use error::MeasureError;
+pub use extract_patch::ExtractPatch;
+pub use gaussian_projection::GaussianProjection;
+pub use keep_patch::KeepPatch;
+pub use pad_rotate_project::PadRotateProject;
 pub use params::{Interpolation, MeasurementKind, MeasurementParams};
 
-pub(crate) use error::{check_len, check_probability, checked_image_len};
+pub(crate) use error::{check_len, check_probability, checked_image_len, checked_size};
 
 use crate::sampler::image_seed;
 use crate::Shape;
@@ -59,18 +77,40 @@ pub fn measure_batch<M: Measurement + ?Sized>(
     let batch = x.len() / n_in;
     check_len("x", batch * n_in, x.len())?;
     check_len("y", batch * n_out, y.len())?;
-    for (i, (xi, yi)) in x.chunks_exact(n_in).zip(y.chunks_exact_mut(n_out)).enumerate() {
+    for (i, (xi, yi)) in x
+        .chunks_exact(n_in)
+        .zip(y.chunks_exact_mut(n_out))
+        .enumerate()
+    {
         op.measure(xi, image_seed(batch_seed, i as u64), yi)?;
     }
     Ok(())
 }
 
 /// Any measurement, chosen at run time.
+///
+/// Kinds that share one type share a variant: Drop-Row, Drop-Col and Drop-Row-Col are
+/// [`DropLines`], and Pad-Rotate-Project with or without θ is [`PadRotateProject`];
+/// [`Operator::kind`] tells them apart.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Operator {
     /// Block-Pixels.
     BlockPixels(BlockPixels),
+    /// Drop-Row, Drop-Col or Drop-Row-Col.
+    DropLines(DropLines),
+    /// Block-Patch.
+    BlockPatch(BlockPatch),
+    /// Keep-Patch.
+    KeepPatch(KeepPatch),
+    /// Extract-Patch.
+    ExtractPatch(ExtractPatch),
+    /// Convolve+Noise.
+    ConvolveNoise(ConvolveNoise),
+    /// Pad-Rotate-Project or Pad-Rotate-Project-θ.
+    PadRotateProject(PadRotateProject),
+    /// Gaussian-Projection.
+    GaussianProjection(GaussianProjection),
 }
 
 impl Operator {
@@ -81,27 +121,59 @@ impl Operator {
         shape: Shape,
         params: &MeasurementParams,
     ) -> Result<Self, MeasureError> {
-        match kind {
-            MeasurementKind::BlockPixels => Ok(Self::BlockPixels(BlockPixels::new(
+        let p = params;
+        let drop_lines = |lines| DropLines::new(shape, lines, p.p, p.rescale, p.per_channel);
+        let rotate =
+            |with_theta| PadRotateProject::new(shape, p.pad, p.angles, p.interpolation, with_theta);
+        let op = match kind {
+            MeasurementKind::BlockPixels => {
+                Self::BlockPixels(BlockPixels::new(shape, p.p, p.rescale, p.per_channel)?)
+            }
+            MeasurementKind::DropRow => Self::DropLines(drop_lines(Lines::Rows)?),
+            MeasurementKind::DropCol => Self::DropLines(drop_lines(Lines::Columns)?),
+            MeasurementKind::DropRowCol => Self::DropLines(drop_lines(Lines::RowsAndColumns)?),
+            MeasurementKind::BlockPatch => Self::BlockPatch(BlockPatch::new(shape, p.patch)?),
+            MeasurementKind::KeepPatch => Self::KeepPatch(KeepPatch::new(shape, p.patch)?),
+            MeasurementKind::ExtractPatch => Self::ExtractPatch(ExtractPatch::new(shape, p.patch)?),
+            MeasurementKind::ConvolveNoise => Self::ConvolveNoise(ConvolveNoise::new(
                 shape,
-                params.p,
-                params.rescale,
-                params.per_channel,
-            )?)),
-            _ => Err(MeasureError::Unsupported),
-        }
+                p.kernel_size,
+                p.sigma,
+                p.noise_std,
+            )?),
+            MeasurementKind::PadRotateProject => Self::PadRotateProject(rotate(false)?),
+            MeasurementKind::PadRotateProjectTheta => Self::PadRotateProject(rotate(true)?),
+            MeasurementKind::GaussianProjection => {
+                Self::GaussianProjection(GaussianProjection::new(shape, p.projections)?)
+            }
+        };
+        Ok(op)
     }
 
     /// Returns the operator's kind.
     pub fn kind(&self) -> MeasurementKind {
         match self {
             Self::BlockPixels(_) => MeasurementKind::BlockPixels,
+            Self::DropLines(op) => op.kind(),
+            Self::BlockPatch(_) => MeasurementKind::BlockPatch,
+            Self::KeepPatch(_) => MeasurementKind::KeepPatch,
+            Self::ExtractPatch(_) => MeasurementKind::ExtractPatch,
+            Self::ConvolveNoise(_) => MeasurementKind::ConvolveNoise,
+            Self::PadRotateProject(op) => op.kind(),
+            Self::GaussianProjection(_) => MeasurementKind::GaussianProjection,
         }
     }
 
     fn inner(&self) -> &dyn Measurement {
         match self {
             Self::BlockPixels(op) => op,
+            Self::DropLines(op) => op,
+            Self::BlockPatch(op) => op,
+            Self::KeepPatch(op) => op,
+            Self::ExtractPatch(op) => op,
+            Self::ConvolveNoise(op) => op,
+            Self::PadRotateProject(op) => op,
+            Self::GaussianProjection(op) => op,
         }
     }
 }

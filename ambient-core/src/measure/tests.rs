@@ -1,0 +1,1 @@
+//! Properties every operator shares.
