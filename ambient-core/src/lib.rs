@@ -11,6 +11,7 @@
 //!   that writes θ explicitly for the host trainer.
 //! - [`sampler`]: the one θ sampler. Every random draw of a measurement comes from it, so a
 //!   device and the host agree to the bit given a 64-bit seed.
+//! - [`record`]: the measurement record format (`.ambr`) a device streams to the trainer.
 //!
 //! # Features
 //!
@@ -35,6 +36,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod measure;
+pub mod record;
 pub mod sampler;
 mod shape;
 
