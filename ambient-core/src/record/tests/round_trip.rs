@@ -6,20 +6,46 @@ use std::vec::Vec;
 use proptest::prelude::*;
 
 use super::support::{block_pixels, measure, ramp, read_stream, write_stream};
-use crate::measure::{Measurement, Operator};
+use crate::measure::{Measurement, MeasurementKind, MeasurementParams, Operator};
 use crate::record::mask::for_each_kept;
-use crate::record::{RecordError, RecordWriter, RECORD_OVERHEAD};
+use crate::record::{RecordError, RecordHeader, RecordWriter, Storage, RECORD_OVERHEAD};
 use crate::Shape;
 
 fn shapes() -> impl Strategy<Value = Shape> {
     (1usize..=3, 1usize..=9, 1usize..=9).prop_map(|(c, h, w)| Shape::new(c, h, w))
 }
 
+/// The kinds stored as survivors.
+fn mask_kinds() -> impl Strategy<Value = MeasurementKind> {
+    prop_oneof![
+        Just(MeasurementKind::BlockPixels),
+        Just(MeasurementKind::DropRow),
+        Just(MeasurementKind::DropCol),
+        Just(MeasurementKind::DropRowCol),
+    ]
+}
+
+/// Builds a header of `kind` with small parameters that fit images of at least 3×3.
+fn small_header(kind: MeasurementKind, shape: Shape) -> RecordHeader {
+    let params = MeasurementParams {
+        p: 0.5,
+        patch: 2,
+        kernel_size: 3,
+        sigma: 0.8,
+        noise_std: 0.05,
+        angles: 3,
+        projections: 7,
+        ..MeasurementParams::default()
+    };
+    RecordHeader::new(kind, params, shape)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn block_pixels_round_trip_equals_measure(
+    fn mask_kinds_round_trip_equals_measure(
+        kind in mask_kinds(),
         shape in shapes(),
         p in 0.0f32..0.99,
         rescale: bool,
@@ -27,7 +53,8 @@ proptest! {
         seeds in proptest::collection::vec(any::<u64>(), 0..5),
         pixel_seed: u64,
     ) {
-        let header = block_pixels(shape, p, rescale, per_channel).with_classes(4);
+        let mut header = block_pixels(shape, p, rescale, per_channel).with_classes(4);
+        header.kind = kind;
         let len = shape.checked_len().unwrap();
         let images: Vec<_> = seeds
             .iter()
@@ -48,19 +75,20 @@ proptest! {
             prop_assert_eq!(got.seed, *seed);
             prop_assert_eq!(got.label, *label);
             let y = measure(&header, x, *seed);
-            prop_assert_eq!(got.y.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                y.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+            prop_assert_eq!(bits(&got.y), bits(&y));
         }
     }
 
     #[test]
     fn mask_visitor_matches_theta(
+        kind in mask_kinds(),
         shape in shapes(),
         p in 0.0f32..0.99,
         per_channel: bool,
         seed: u64,
     ) {
-        let header = block_pixels(shape, p, false, per_channel);
+        let mut header = block_pixels(shape, p, false, per_channel);
+        header.kind = kind;
         let op = Operator::new(header.kind, shape, &header.params).unwrap();
         let mut theta = vec![0.0; op.theta_len()];
         op.theta(seed, &mut theta).unwrap();
@@ -75,6 +103,53 @@ proptest! {
         prop_assert_eq!(order, (0..theta.len()).collect::<Vec<_>>());
         for (i, (v, t)) in visited.iter().zip(&theta).enumerate() {
             prop_assert_eq!(*v, Some(*t != 0.0), "value {}", i);
+        }
+    }
+
+    #[test]
+    fn every_kind_round_trips(
+        kind in proptest::sample::select(MeasurementKind::ALL.to_vec()),
+        (c, h, w) in (1usize..=2, 3usize..=7, 3usize..=7),
+        seeds in proptest::collection::vec(any::<u64>(), 1..4),
+    ) {
+        let shape = Shape::new(c, h, w);
+        let header = small_header(kind, shape);
+        let images: Vec<_> = seeds.iter().map(|&s| (s, None, ramp(c * h * w))).collect();
+
+        let stream = write_stream(header, &images);
+        let read = read_stream(&stream).unwrap();
+
+        prop_assert_eq!(read.len(), images.len());
+        for (got, (seed, _, x)) in read.iter().zip(&images) {
+            let y = measure(&header, x, *seed);
+            prop_assert_eq!(got.seed, *seed);
+            prop_assert_eq!(bits(&got.y), bits(&y));
+        }
+    }
+}
+
+fn bits(values: &[f32]) -> Vec<u32> {
+    values.iter().map(|v| v.to_bits()).collect()
+}
+
+#[test]
+fn dense_record_stores_every_value() {
+    let shape = Shape::new(1, 4, 4);
+    for kind in MeasurementKind::ALL {
+        let header = small_header(kind, shape);
+        let y = measure(&header, &ramp(16), 3);
+        let mut writer = RecordWriter::new(header).unwrap();
+        let mut buf = vec![0u8; writer.max_record_len()];
+        let n = writer.write_record(3, None, &y, &mut buf).unwrap();
+
+        let stored = u32::from_le_bytes(buf[0..4].try_into().unwrap()) as usize;
+        assert_eq!(n, RECORD_OVERHEAD + 4 * stored, "{kind:?}");
+        match Storage::of(kind) {
+            Storage::Dense => assert_eq!(stored, y.len(), "{kind:?}"),
+            Storage::Survivors => {
+                let nonzero = y.iter().filter(|&&v| v != 0.0).count();
+                assert_eq!(stored, nonzero, "{kind:?}: ramp values are nonzero");
+            }
         }
     }
 }
