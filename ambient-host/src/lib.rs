@@ -1,1 +1,26 @@
 //! `ambient-host`: the AmbientGAN trainer on libtorch.
+//!
+//! AmbientGAN trains a generative adversarial network from lossy measurements alone: the
+//! generator produces clean images `x = G(z)`, a known random measurement `y = f_θ(x)` is
+//! applied to them, and the discriminator compares those with real measurements. This
+//! crate is the workstation side:
+//!
+//! - [`data`]: training sets. MNIST-style IDX folders (clean images, measured on the fly)
+//!   and recorded measurements with the operator that produced them.
+//! - [`measure`]: the measurement operators on tch tensors, differentiable in the image,
+//!   with θ drawn by `ambient-core`'s sampler.
+//! - [`model`]: the generators and discriminators of the presets, variables named by path.
+//! - [`train`]: the training loop, its run folder (config, metrics, grids, checkpoints)
+//!   and resuming.
+//! - [`image_io`]: PNG grids and `.npy` arrays.
+//! - [`device`] and [`doctor`]: choosing the compute device and reporting the set-up.
+//!
+//! The `ambient-host` program is a thin command line over these modules.
+
+pub mod data;
+pub mod device;
+pub mod doctor;
+pub mod image_io;
+pub mod measure;
+pub mod model;
+pub mod train;

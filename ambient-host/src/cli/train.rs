@@ -1,0 +1,247 @@
+//! `ambient-host train`.
+
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use ambient_host::device::{self, DeviceChoice};
+use ambient_host::model::Preset;
+use ambient_host::train::{open_run, Mode, ProgressKind, TrainRequest, DEFAULT_MEASUREMENT};
+use anyhow::{bail, Context};
+
+/// Options of `train`. Options left out take the preset's default, or when resuming the
+/// run's stored value.
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Training data: an MNIST-style folder of IDX files (plain or .gz) or a measurement
+    /// record file (.ambr). Default: the built-in 10,000-digit MNIST subset.
+    #[arg(long, value_name = "DIR|FILE.ambr")]
+    data: Option<PathBuf>,
+    /// Measurement: block-pixels, drop-row, drop-col, drop-row-col, block-patch,
+    /// keep-patch, extract-patch, convolve-noise, pad-rotate-project,
+    /// pad-rotate-project-theta or gaussian-projection. Default: block-pixels.
+    #[arg(long, value_name = "NAME")]
+    measurement: Option<String>,
+    /// A measurement parameter as KEY=VALUE (repeatable): p (drop probability, 0-1),
+    /// rescale (true/false), per_channel, k (patch side, pixels), size (blur kernel,
+    /// pixels), sigma (blur std, pixels), noise (noise std, image units), pad (pixels or
+    /// auto), angles, interp (nearest/bilinear), m (projections). Default: p=0.9.
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// What the discriminator compares: ambient (measured samples vs real measurements),
+    /// clean (samples vs clean images), ignore (unmeasured samples vs real measurements).
+    #[arg(long, value_enum)]
+    mode: Option<Mode>,
+    /// Model and hyperparameters: cpu (a DCGAN, 3,000 steps) or paper (the reference
+    /// MNIST WGAN-GP, 27,000 steps).
+    #[arg(long, value_enum)]
+    preset: Option<Preset>,
+    /// Total generator updates. When resuming, a larger value extends the run.
+    #[arg(long, value_name = "N")]
+    steps: Option<u64>,
+    /// Images per batch.
+    #[arg(long, value_name = "N")]
+    batch: Option<usize>,
+    /// Discriminator updates per generator update (cpu: 1, paper: 5).
+    #[arg(long, value_name = "N")]
+    critic_steps: Option<u32>,
+    /// Adam learning rate of the generator (and of the discriminator unless --lr-d is
+    /// given). Default 2e-4.
+    #[arg(long, value_name = "RATE")]
+    lr: Option<f64>,
+    /// Adam learning rate of the discriminator.
+    #[arg(long = "lr-d", value_name = "RATE")]
+    lr_discriminator: Option<f64>,
+    /// Adam β1. Default 0.5.
+    #[arg(long)]
+    beta1: Option<f64>,
+    /// Adam β2 (cpu: 0.999, paper: 0.9999).
+    #[arg(long)]
+    beta2: Option<f64>,
+    /// Weight λ of the gradient penalty (paper preset). Default 10.
+    #[arg(long, value_name = "LAMBDA")]
+    gp_lambda: Option<f64>,
+    /// The discriminator's target for real examples with the cpu preset's loss; below 1
+    /// is one-sided label smoothing. Default 1.
+    #[arg(long, value_name = "TARGET")]
+    real_label: Option<f64>,
+    /// Seed of the run: initial weights, batches, latent vectors and every θ. Default 0.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Compute device.
+    #[arg(long, value_enum, default_value = "auto")]
+    device: DeviceChoice,
+    /// CPU threads for libtorch. Default: every core.
+    #[arg(long, value_name = "N")]
+    threads: Option<i32>,
+    /// Run folder. Default: runs/<measurement>-<mode>-<UTC time>.
+    #[arg(long, value_name = "RUN")]
+    out: Option<PathBuf>,
+    /// Continue the run in --out from its last checkpoint.
+    #[arg(long, requires = "out")]
+    resume: bool,
+    /// Steps between sample grids. Default 500.
+    #[arg(long, value_name = "N")]
+    sample_every: Option<u64>,
+    /// Steps between checkpoints. Default 500.
+    #[arg(long, value_name = "N")]
+    checkpoint_every: Option<u64>,
+    /// Steps between progress lines when stderr is not a terminal. Default 100.
+    #[arg(long, value_name = "N")]
+    log_every: Option<u64>,
+    /// Images in each sample grid. Default 64.
+    #[arg(long, value_name = "N")]
+    grid_images: Option<usize>,
+    /// Progress display: auto (a bar on a terminal, lines otherwise), lines or quiet.
+    #[arg(long, value_enum, default_value = "auto")]
+    progress: ProgressArg,
+}
+
+/// How progress is shown.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ProgressArg {
+    Auto,
+    Lines,
+    Quiet,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("{text} is not KEY=VALUE, for example p=0.9")),
+    }
+}
+
+/// Trains, then prints where the results are.
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    if args.threads.is_some_and(|n| n < 1) {
+        bail!("--threads must be at least 1");
+    }
+    super::set_threads(args.threads);
+    let device = device::resolve(args.device)?;
+    let out = args.out.clone().unwrap_or_else(|| default_out(&args));
+    let progress = match args.progress {
+        ProgressArg::Auto => ProgressKind::Auto,
+        ProgressArg::Lines => ProgressKind::Lines,
+        ProgressArg::Quiet => ProgressKind::Quiet,
+    };
+    let resume = args.resume;
+
+    let mut trainer = open_run(request(args), &out, resume, device)
+        .with_context(|| format!("cannot start the run in {}", out.display()))?;
+    let config = trainer.config();
+    let start = trainer.completed_steps();
+    eprintln!(
+        "training {} {} on {} ({} examples), {} mode, preset {}, {} on {}, steps {}..{} -> {}",
+        config.measurement,
+        param_summary(config),
+        config.data.display(),
+        config.examples,
+        config.mode.name(),
+        config.preset.name(),
+        config.loss.name(),
+        config.device,
+        start,
+        config.steps,
+        out.display()
+    );
+
+    let started = Instant::now();
+    trainer.run(progress)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let done = trainer.completed_steps() - start;
+    let summary = trainer.last_losses().map_or(String::new(), |l| {
+        format!(", last d_loss {:.4} g_loss {:.4}", l.d_loss, l.g_loss)
+    });
+    eprintln!(
+        "done: {done} steps in {seconds:.1} s ({:.1} ms/step){summary}; samples in {}",
+        1e3 * seconds / done.max(1) as f64,
+        out.join("samples.png").display()
+    );
+    Ok(())
+}
+
+fn request(args: TrainArgs) -> TrainRequest {
+    TrainRequest {
+        data: args.data,
+        measurement: args.measurement,
+        params: args.params,
+        mode: args.mode,
+        preset: args.preset,
+        steps: args.steps,
+        batch: args.batch,
+        critic_steps: args.critic_steps,
+        lr_generator: args.lr,
+        lr_discriminator: args.lr_discriminator,
+        beta1: args.beta1,
+        beta2: args.beta2,
+        gp_lambda: args.gp_lambda,
+        real_label: args.real_label,
+        seed: args.seed,
+        threads: args.threads,
+        sample_every: args.sample_every,
+        checkpoint_every: args.checkpoint_every,
+        log_every: args.log_every,
+        grid_images: args.grid_images,
+    }
+}
+
+fn param_summary(config: &ambient_host::train::TrainConfig) -> String {
+    match config.params.get("p") {
+        Some(p) if config.measurement.contains("drop") || config.measurement == "block-pixels" => {
+            format!("p={p}")
+        }
+        _ => String::new(),
+    }
+}
+
+fn default_out(args: &TrainArgs) -> PathBuf {
+    let measurement = args.measurement.as_deref().unwrap_or(DEFAULT_MEASUREMENT);
+    let mode = args.mode.unwrap_or(Mode::Ambient).name();
+    PathBuf::from("runs").join(format!("{measurement}-{mode}-{}", utc_timestamp()))
+}
+
+/// Returns the current UTC time as `YYYYMMDD-HHMMSS`.
+fn utc_timestamp() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    format!("{year:04}{month:02}{day:02}-{h:02}{m:02}{s:02}")
+}
+
+/// Converts days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        // 2000-03-01 is day 11017; 2024-02-29 is day 19782.
+        assert_eq!(civil_from_days(11_017), (2000, 3, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+
+    #[test]
+    fn params_need_equals() {
+        assert_eq!(parse_param("p=0.5"), Ok(("p".into(), "0.5".into())));
+        assert!(parse_param("p").is_err());
+        assert!(parse_param("=1").is_err());
+    }
+}

@@ -1,0 +1,120 @@
+//! A clean image data set held as one tensor.
+
+use std::path::{Path, PathBuf};
+
+use ambient_core::Shape;
+use tch::{Device, Kind, Tensor};
+
+use super::DataError;
+
+/// Clean images `[N, C, H, W]`, f32 in the model's range `[0, 1]`, with optional labels.
+#[derive(Debug)]
+pub struct ImageSet {
+    source: PathBuf,
+    shape: Shape,
+    images: Tensor,
+    labels: Option<Vec<u8>>,
+}
+
+impl ImageSet {
+    /// Builds a set from 8-bit pixels, whole images of `shape` stored back to back; each
+    /// pixel `v` becomes `v / 255`. `source` names the set in errors and reports.
+    pub fn from_bytes(
+        source: &Path,
+        shape: Shape,
+        pixels: &[u8],
+        labels: Option<Vec<u8>>,
+    ) -> Result<Self, DataError> {
+        let image_len =
+            shape
+                .checked_len()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| DataError::SizeOverflow {
+                    path: source.to_path_buf(),
+                    dims: vec![shape.channels, shape.height, shape.width],
+                })?;
+        let count = pixels.len() / image_len;
+        if count == 0 {
+            return Err(DataError::Empty {
+                path: source.to_path_buf(),
+            });
+        }
+
+        let size = [count, shape.channels, shape.height, shape.width].map(|d| d as i64);
+        let images = Tensor::f_from_slice(&pixels[..count * image_len])
+            .and_then(|t| t.f_view(size))
+            .and_then(|t| t.f_to_kind(Kind::Float))
+            .and_then(|t| t.f_div_scalar(255.0))
+            .map_err(|e| torch_error(source, e))?;
+        Ok(Self {
+            source: source.to_path_buf(),
+            shape,
+            images,
+            labels,
+        })
+    }
+
+    /// Returns the file or folder the images were read from.
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    /// Returns the shape of one image.
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// Returns the number of images.
+    pub fn len(&self) -> usize {
+        self.images.size().first().map_or(0, |&n| n as usize)
+    }
+
+    /// Returns whether the set holds no image (never true for a set built by
+    /// [`ImageSet::from_bytes`]).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Returns the class labels, one per image, when the set has them.
+    pub fn labels(&self) -> Option<&[u8]> {
+        self.labels.as_deref()
+    }
+
+    /// Returns all images, `[N, C, H, W]`.
+    pub fn images(&self) -> &Tensor {
+        &self.images
+    }
+
+    /// Moves the images to `device`, so that batches are gathered there.
+    pub fn to_device(&mut self, device: Device) -> Result<(), DataError> {
+        self.images = self
+            .images
+            .f_to_device(device)
+            .map_err(|e| torch_error(&self.source, e))?;
+        Ok(())
+    }
+
+    /// Gathers the images at `indices` into a batch `[B, C, H, W]` on the set's device.
+    pub fn batch(&self, indices: &[usize]) -> Result<Tensor, DataError> {
+        let len = self.len();
+        if let Some(&index) = indices.iter().find(|&&i| i >= len) {
+            return Err(DataError::IndexOutOfRange {
+                path: self.source.clone(),
+                index,
+                len,
+            });
+        }
+        let index: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
+        Tensor::f_from_slice(&index)
+            .and_then(|t| t.f_to_device(self.images.device()))
+            .and_then(|t| self.images.f_index_select(0, &t))
+            .map_err(|e| torch_error(&self.source, e))
+    }
+}
+
+fn torch_error(path: &Path, source: tch::TchError) -> DataError {
+    DataError::Torch {
+        path: path.to_path_buf(),
+        source,
+    }
+}

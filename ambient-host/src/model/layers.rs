@@ -1,0 +1,56 @@
+//! Small helpers shared by the architectures: output sizes, TF-style `SAME` padding and
+//! initialisers.
+
+use tch::nn::Init;
+use tch::Tensor;
+
+/// Applies the leaky ReLU `max(x, slope·x)` (for `0 ≤ slope ≤ 1`); tch's own `leaky_relu`
+/// has the fixed slope 0.01.
+pub fn leaky_relu(x: &Tensor, slope: f64) -> Tensor {
+    x.maximum(&(x * slope))
+}
+
+/// Returns the output length of a convolution over `n` values with kernel `k`, stride `s`
+/// and padding `p` on both sides, or `None` when the input is shorter than the kernel.
+pub fn conv_out(n: i64, k: i64, s: i64, p: i64) -> Option<i64> {
+    let padded = n + 2 * p;
+    (padded >= k && s > 0).then(|| (padded - k) / s + 1)
+}
+
+/// Returns the padding `(before, after)` of TensorFlow's `SAME` convolution with kernel `k`
+/// and stride `s` over `n` values: the output has `ceil(n / s)` values and the extra
+/// padding goes after, so 28 → 14 with k = 5 pads (1, 2) and 7 → 4 pads (2, 2).
+pub fn same_padding(n: i64, k: i64, s: i64) -> (i64, i64) {
+    let out = (n + s - 1) / s;
+    let total = ((out - 1) * s + k - n).max(0);
+    (total / 2, total - total / 2)
+}
+
+/// Returns the uniform initialiser with standard deviation `std` (bounds `±std·√3`).
+pub fn uniform_with_std(std: f64) -> Init {
+    let bound = std * 3f64.sqrt();
+    Init::Uniform {
+        lo: -bound,
+        up: bound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_padding_matches_tensorflow() {
+        // TF SAME, k = 5, s = 2: total = (ceil(n/2) - 1)·2 + 5 - n.
+        assert_eq!(same_padding(28, 5, 2), (1, 2));
+        assert_eq!(same_padding(14, 5, 2), (1, 2));
+        assert_eq!(same_padding(7, 5, 2), (2, 2));
+    }
+
+    #[test]
+    fn conv_out_counts_windows() {
+        assert_eq!(conv_out(28, 4, 2, 1), Some(14));
+        assert_eq!(conv_out(14, 4, 2, 1), Some(7));
+        assert_eq!(conv_out(2, 5, 2, 1), None);
+    }
+}

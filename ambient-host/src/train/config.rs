@@ -1,0 +1,209 @@
+//! The resolved configuration of a training run, as stored in the run folder's
+//! `config.json`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use ambient_core::measure::{Interpolation, MeasurementKind, MeasurementParams};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{DiscriminatorArch, GeneratorArch, LatentDistribution, Preset};
+
+/// What the discriminator compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Mode {
+    /// AmbientGAN: `f_θ(G(z))` against real measurements, θ drawn independently for each.
+    Ambient,
+    /// No measurement: `G(z)` against clean images (the reference upper bound).
+    Clean,
+    /// The baseline that ignores the measurement: `G(z)` against real measurements.
+    Ignore,
+    /// The baseline that repairs measurements with a classical method first.
+    Unmeasure,
+}
+
+impl Mode {
+    /// Returns the command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ambient => "ambient",
+            Self::Clean => "clean",
+            Self::Ignore => "ignore",
+            Self::Unmeasure => "unmeasure",
+        }
+    }
+}
+
+/// The adversarial loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Loss {
+    /// The non-saturating GAN loss: sigmoid cross-entropy on logits, with the generator
+    /// maximising `log D(fake)`.
+    NonSaturating,
+    /// The Wasserstein loss with a gradient penalty on interpolated discriminator inputs.
+    WganGp,
+}
+
+impl Loss {
+    /// Returns the name used in config.json and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NonSaturating => "non-saturating",
+            Self::WganGp => "wgan-gp",
+        }
+    }
+}
+
+/// Every option of a training run after defaults, presets and the data have been applied.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// The training data: an MNIST-style folder or a measurement record file.
+    pub data: PathBuf,
+    /// `"images"` (measured on the fly) or `"measurements"` (recorded).
+    pub data_kind: String,
+    /// Number of training examples.
+    pub examples: usize,
+    /// The measurement's command-line name (`block-pixels`...).
+    pub measurement: String,
+    /// Every measurement parameter, by its `--param` key.
+    pub params: BTreeMap<String, String>,
+    /// What the discriminator compares.
+    pub mode: Mode,
+    /// The model preset.
+    pub preset: Preset,
+    /// The generator's architecture.
+    pub generator: GeneratorArch,
+    /// The discriminator's architecture.
+    pub discriminator: DiscriminatorArch,
+    /// The adversarial loss.
+    pub loss: Loss,
+    /// Latent size.
+    pub latent_dim: i64,
+    /// Latent distribution.
+    pub latent: LatentDistribution,
+    /// Clean image shape `[C, H, W]`.
+    pub image_shape: [usize; 3],
+    /// Shape of one measurement (`[C, H, W]` or `[L]`).
+    pub measurement_shape: Vec<i64>,
+    /// Shape of the discriminator's input.
+    pub discriminator_input: Vec<i64>,
+    /// Images per batch.
+    pub batch: usize,
+    /// Generator updates in the whole run.
+    pub steps: u64,
+    /// Discriminator updates per generator update.
+    pub critic_steps: u32,
+    /// Adam learning rate of the generator.
+    pub lr_generator: f64,
+    /// Adam learning rate of the discriminator.
+    pub lr_discriminator: f64,
+    /// Adam β1.
+    pub beta1: f64,
+    /// Adam β2.
+    pub beta2: f64,
+    /// Adam ε.
+    pub adam_eps: f64,
+    /// Gradient penalty weight λ (WGAN-GP only).
+    pub gp_lambda: f64,
+    /// Target of the discriminator on real examples (1 without label smoothing).
+    pub real_label: f64,
+    /// The run's seed: torch's seed and the root of every θ seed.
+    pub seed: u64,
+    /// The device trained on (`cpu`, `cuda:0`).
+    pub device: String,
+    /// CPU threads libtorch uses.
+    pub threads: i32,
+    /// Steps between sample grids.
+    pub sample_every: u64,
+    /// Steps between checkpoints.
+    pub checkpoint_every: u64,
+    /// Steps between metric lines (and log lines when stderr is not a terminal).
+    pub log_every: u64,
+    /// Images in each sample grid.
+    pub grid_images: usize,
+    /// Version of the program that wrote the configuration.
+    pub version: String,
+}
+
+/// Options that may change when a run is resumed; every other one must match.
+const RESUMABLE_FIELDS: [&str; 7] = [
+    "steps",
+    "device",
+    "threads",
+    "sample_every",
+    "checkpoint_every",
+    "log_every",
+    "version",
+];
+
+impl TrainConfig {
+    /// Returns the name of the first option that differs between `self` and `stored` and
+    /// that must match for a run to continue on the same curve, with both values.
+    pub fn curve_difference(&self, stored: &TrainConfig) -> Option<(String, String, String)> {
+        let ours = serde_json::to_value(self).ok()?;
+        let theirs = serde_json::to_value(stored).ok()?;
+        let (ours, theirs) = (ours.as_object()?, theirs.as_object()?);
+        ours.iter()
+            .filter(|(key, _)| !RESUMABLE_FIELDS.contains(&key.as_str()))
+            .find(|(key, value)| theirs.get(key.as_str()) != Some(value))
+            .map(|(key, value)| {
+                let stored = theirs
+                    .get(key.as_str())
+                    .map_or("missing".into(), |v| v.to_string());
+                (key.clone(), stored, value.to_string())
+            })
+    }
+}
+
+/// Returns every measurement parameter as `--param` key and value strings.
+pub fn params_map(params: &MeasurementParams) -> BTreeMap<String, String> {
+    let interp = match params.interpolation {
+        Interpolation::Nearest => "nearest",
+        Interpolation::Bilinear => "bilinear",
+        _ => "other",
+    };
+    let pad = params
+        .pad
+        .map_or_else(|| "auto".to_string(), |p| p.to_string());
+    [
+        ("p", params.p.to_string()),
+        ("rescale", params.rescale.to_string()),
+        ("per_channel", params.per_channel.to_string()),
+        ("k", params.patch.to_string()),
+        ("size", params.kernel_size.to_string()),
+        ("sigma", params.sigma.to_string()),
+        ("noise", params.noise_std.to_string()),
+        ("pad", pad),
+        ("angles", params.angles.to_string()),
+        ("interp", interp.to_string()),
+        ("m", params.projections.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// Rebuilds measurement parameters from [`params_map`]'s output.
+pub fn params_from_map(
+    map: &BTreeMap<String, String>,
+) -> Result<MeasurementParams, ambient_core::measure::MeasureError> {
+    let mut params = MeasurementParams::default();
+    for (key, value) in map {
+        if key == "pad" && value == "auto" {
+            params.pad = None;
+            continue;
+        }
+        params.set(key, value)?;
+    }
+    Ok(params)
+}
+
+/// Returns the measurement kind of a stored configuration.
+pub fn kind_of(
+    config: &TrainConfig,
+) -> Result<MeasurementKind, ambient_core::measure::MeasureError> {
+    MeasurementKind::from_name(&config.measurement)
+}

@@ -1,0 +1,335 @@
+//! Turns the options of a `train` command into a complete [`TrainConfig`]: the preset's
+//! defaults, the run's stored values when resuming, and what the data implies.
+
+use std::path::PathBuf;
+
+use ambient_core::measure::{MeasurementKind, MeasurementParams, Operator};
+use tch::Device;
+
+use super::config::{params_map, Loss, Mode, TrainConfig};
+use super::TrainError;
+use crate::data::TrainingData;
+use crate::measure::TchMeasurement;
+use crate::model::{DiscriminatorArch, GeneratorArch, Preset};
+
+/// The options of a training run as given; `None` means "the default" (or, when resuming,
+/// "the run's value").
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrainRequest {
+    /// Training data: an MNIST-style folder or a record file.
+    pub data: Option<PathBuf>,
+    /// Measurement name.
+    pub measurement: Option<String>,
+    /// `--param key=value` pairs, applied in order.
+    pub params: Vec<(String, String)>,
+    /// Mode.
+    pub mode: Option<Mode>,
+    /// Preset.
+    pub preset: Option<Preset>,
+    /// Total generator steps.
+    pub steps: Option<u64>,
+    /// Batch size.
+    pub batch: Option<usize>,
+    /// Discriminator updates per generator update.
+    pub critic_steps: Option<u32>,
+    /// Generator learning rate.
+    pub lr_generator: Option<f64>,
+    /// Discriminator learning rate.
+    pub lr_discriminator: Option<f64>,
+    /// Adam β1.
+    pub beta1: Option<f64>,
+    /// Adam β2.
+    pub beta2: Option<f64>,
+    /// Gradient penalty weight.
+    pub gp_lambda: Option<f64>,
+    /// Discriminator target on real examples.
+    pub real_label: Option<f64>,
+    /// Run seed.
+    pub seed: Option<u64>,
+    /// CPU threads.
+    pub threads: Option<i32>,
+    /// Steps between grids.
+    pub sample_every: Option<u64>,
+    /// Steps between checkpoints.
+    pub checkpoint_every: Option<u64>,
+    /// Steps between log lines.
+    pub log_every: Option<u64>,
+    /// Images per grid.
+    pub grid_images: Option<usize>,
+}
+
+/// The default measurement: Block-Pixels with the core's default `p = 0.9`.
+pub const DEFAULT_MEASUREMENT: &str = "block-pixels";
+
+/// The default seed.
+pub const DEFAULT_SEED: u64 = 0;
+
+struct PresetDefaults {
+    loss: Loss,
+    steps: u64,
+    batch: usize,
+    critic_steps: u32,
+    lr: f64,
+    beta1: f64,
+    beta2: f64,
+    gp_lambda: f64,
+}
+
+fn preset_defaults(preset: Preset) -> PresetDefaults {
+    match preset {
+        Preset::Cpu => PresetDefaults {
+            loss: Loss::NonSaturating,
+            steps: 3000,
+            batch: 64,
+            critic_steps: 1,
+            lr: 2e-4,
+            beta1: 0.5,
+            beta2: 0.999,
+            gp_lambda: 0.0,
+        },
+        Preset::Paper => PresetDefaults {
+            loss: Loss::WganGp,
+            steps: 27_000,
+            batch: 64,
+            critic_steps: 5,
+            lr: 2e-4,
+            beta1: 0.5,
+            beta2: 0.9999,
+            gp_lambda: 10.0,
+        },
+    }
+}
+
+impl TrainRequest {
+    /// Fills every option left unset with the value `stored` ran with, so that
+    /// `train --out RUN --resume` continues the run as it was configured.
+    pub fn fill_from(&mut self, stored: &TrainConfig) {
+        self.data.get_or_insert_with(|| stored.data.clone());
+        self.measurement
+            .get_or_insert_with(|| stored.measurement.clone());
+        let mut params: Vec<(String, String)> = stored.params.clone().into_iter().collect();
+        params.append(&mut self.params);
+        self.params = params;
+        self.mode.get_or_insert(stored.mode);
+        self.preset.get_or_insert(stored.preset);
+        self.steps.get_or_insert(stored.steps);
+        self.batch.get_or_insert(stored.batch);
+        self.critic_steps.get_or_insert(stored.critic_steps);
+        self.lr_generator.get_or_insert(stored.lr_generator);
+        self.lr_discriminator.get_or_insert(stored.lr_discriminator);
+        self.beta1.get_or_insert(stored.beta1);
+        self.beta2.get_or_insert(stored.beta2);
+        self.gp_lambda.get_or_insert(stored.gp_lambda);
+        self.real_label.get_or_insert(stored.real_label);
+        self.seed.get_or_insert(stored.seed);
+        self.sample_every.get_or_insert(stored.sample_every);
+        self.checkpoint_every.get_or_insert(stored.checkpoint_every);
+        self.log_every.get_or_insert(stored.log_every);
+        self.grid_images.get_or_insert(stored.grid_images);
+    }
+}
+
+/// Resolves `request` against the opened `data` for training on `device`, returning the
+/// configuration and the measurement operator.
+pub fn resolve(
+    request: &TrainRequest,
+    data: &TrainingData,
+    device: Device,
+) -> Result<(TrainConfig, Operator), TrainError> {
+    let mode = request.mode.unwrap_or(Mode::Ambient);
+    if mode == Mode::Unmeasure {
+        return Err(TrainError::Unsupported(
+            "--mode unmeasure (training on measurements repaired by a classical method)",
+        ));
+    }
+    let operator = resolve_operator(request, data)?;
+    let measurement = TchMeasurement::new(operator.clone());
+    let measurement_shape = measurement.output_shape();
+    let image = data.image_shape();
+    let image_dims = [image.channels, image.height, image.width];
+    let image_shape: Vec<i64> = image_dims.iter().map(|&d| d as i64).collect();
+    check_mode(mode, data, &measurement_shape, &image_shape)?;
+
+    let preset = request.preset.unwrap_or(Preset::Cpu);
+    let defaults = preset_defaults(preset);
+    let discriminator_input = match mode {
+        Mode::Ambient => measurement_shape.clone(),
+        _ => image_shape.clone(),
+    };
+    let generator = GeneratorArch::for_preset(preset);
+    let (latent_dim, latent) = generator.latent();
+    let batch = request.batch.unwrap_or(defaults.batch);
+    check_counts(request, batch, data.len())?;
+
+    let lr = request.lr_generator.unwrap_or(defaults.lr);
+    let config = TrainConfig {
+        data: request
+            .data
+            .clone()
+            .unwrap_or_else(crate::data::builtin_dir),
+        data_kind: data.kind_name().to_string(),
+        examples: data.len(),
+        measurement: operator.kind().name().to_string(),
+        params: resolved_params(request, data)?,
+        mode,
+        preset,
+        generator,
+        discriminator: DiscriminatorArch::for_input(preset, &discriminator_input)?,
+        loss: defaults.loss,
+        latent_dim,
+        latent,
+        image_shape: image_dims,
+        measurement_shape,
+        discriminator_input,
+        batch,
+        steps: request.steps.unwrap_or(defaults.steps),
+        critic_steps: request.critic_steps.unwrap_or(defaults.critic_steps),
+        lr_generator: lr,
+        lr_discriminator: request.lr_discriminator.unwrap_or(lr),
+        beta1: request.beta1.unwrap_or(defaults.beta1),
+        beta2: request.beta2.unwrap_or(defaults.beta2),
+        adam_eps: 1e-8,
+        gp_lambda: request.gp_lambda.unwrap_or(defaults.gp_lambda),
+        real_label: request.real_label.unwrap_or(1.0),
+        seed: request.seed.unwrap_or(DEFAULT_SEED),
+        device: crate::device::device_name(device),
+        threads: request.threads.unwrap_or_else(tch::get_num_threads),
+        sample_every: request.sample_every.unwrap_or(500).max(1),
+        checkpoint_every: request.checkpoint_every.unwrap_or(500).max(1),
+        log_every: request.log_every.unwrap_or(100).max(1),
+        grid_images: request.grid_images.unwrap_or(64).clamp(1, 1024),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    Ok((config, operator))
+}
+
+fn resolve_operator(request: &TrainRequest, data: &TrainingData) -> Result<Operator, TrainError> {
+    match data {
+        TrainingData::Images(set) => {
+            let name = request
+                .measurement
+                .as_deref()
+                .unwrap_or(DEFAULT_MEASUREMENT);
+            let kind = MeasurementKind::from_name(name).map_err(|_| unknown_measurement(name))?;
+            let params = request_params(request, MeasurementParams::default())?;
+            Ok(Operator::new(kind, set.shape(), &params)?)
+        }
+        TrainingData::Measurements(set) => {
+            let recorded = set.operator().kind().name();
+            if let Some(name) = request.measurement.as_deref().filter(|&n| n != recorded) {
+                return Err(TrainError::InvalidOption {
+                    option: "--measurement",
+                    reason: format!(
+                        "{} was recorded with {recorded}, not {name}; drop --measurement",
+                        set.source().display()
+                    ),
+                });
+            }
+            Ok(set.operator().clone())
+        }
+    }
+}
+
+fn resolved_params(
+    request: &TrainRequest,
+    data: &TrainingData,
+) -> Result<std::collections::BTreeMap<String, String>, TrainError> {
+    match data {
+        TrainingData::Images(_) => Ok(params_map(&request_params(
+            request,
+            MeasurementParams::default(),
+        )?)),
+        TrainingData::Measurements(set) => {
+            let recorded = params_map(set.params());
+            let requested = params_map(&request_params(request, *set.params())?);
+            if let Some((key, value)) = requested.iter().find(|(k, v)| recorded.get(*k) != Some(v))
+            {
+                return Err(TrainError::InvalidOption {
+                    option: "--param",
+                    reason: format!(
+                        "{} was recorded with {key}={}, not {value}; drop --param {key}",
+                        set.source().display(),
+                        recorded.get(key).map_or("unset", |v| v.as_str()),
+                    ),
+                });
+            }
+            Ok(recorded)
+        }
+    }
+}
+
+fn request_params(
+    request: &TrainRequest,
+    mut params: MeasurementParams,
+) -> Result<MeasurementParams, TrainError> {
+    for (key, value) in &request.params {
+        // "auto" is how config.json stores the default padding, so a resumed run sends it.
+        if key == "pad" && value == "auto" {
+            params.pad = None;
+            continue;
+        }
+        params
+            .set(key, value)
+            .map_err(|e| TrainError::InvalidOption {
+                option: "--param",
+                reason: format!(
+                    "{key}={value}: {e}; the keys are {}",
+                    MeasurementParams::KEYS.join(", ")
+                ),
+            })?;
+    }
+    Ok(params)
+}
+
+fn unknown_measurement(name: &str) -> TrainError {
+    let names: Vec<&str> = MeasurementKind::ALL.iter().map(|k| k.name()).collect();
+    TrainError::InvalidOption {
+        option: "--measurement",
+        reason: format!(
+            "unknown measurement {name}; the measurements are {}",
+            names.join(", ")
+        ),
+    }
+}
+
+fn check_mode(
+    mode: Mode,
+    data: &TrainingData,
+    measurement_shape: &[i64],
+    image_shape: &[i64],
+) -> Result<(), TrainError> {
+    if mode == Mode::Clean && matches!(data, TrainingData::Measurements(_)) {
+        return Err(TrainError::InvalidOption {
+            option: "--mode",
+            reason: "clean mode needs clean images, and a record file holds only measurements"
+                .into(),
+        });
+    }
+    if mode == Mode::Ignore && measurement_shape != image_shape {
+        return Err(TrainError::InvalidOption {
+            option: "--mode",
+            reason: format!(
+                "ignore mode compares generated images with raw measurements, so the \
+                 measurement must be image-shaped {image_shape:?}; this one gives \
+                 {measurement_shape:?}"
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn check_counts(request: &TrainRequest, batch: usize, examples: usize) -> Result<(), TrainError> {
+    if batch == 0 || batch > examples {
+        return Err(TrainError::InvalidOption {
+            option: "--batch",
+            reason: format!("{batch} must be between 1 and the {examples} training examples"),
+        });
+    }
+    if request.critic_steps == Some(0) {
+        return Err(TrainError::InvalidOption {
+            option: "--critic-steps",
+            reason: "at least one discriminator update per step is needed".into(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,306 @@
+//! The training loop: batches, measurements, updates, grids, metrics and checkpoints.
+
+use std::time::Instant;
+
+use ambient_core::measure::Operator;
+use serde::Serialize;
+use tch::nn::VarStore;
+use tch::{Device, Tensor};
+
+use super::adam::Adam;
+use super::checkpoint::{self, TrainingState};
+use super::config::{Loss, Mode, TrainConfig};
+use super::progress::{Progress, ProgressKind};
+use super::run_dir::{write_atomic, MetricsLog, RunDir};
+use super::seeds::{seed_torch, stream_seed, BatchOrder, Stream};
+use super::step::{self, StepLosses, Updaters};
+use super::TrainError;
+use crate::data::TrainingData;
+use crate::image_io::grid_png;
+use crate::measure::TchMeasurement;
+use crate::model::{sample_latent, Discriminator, Generator};
+
+/// One line of `metrics.jsonl`.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct StepRecord {
+    /// The step (from 1).
+    pub step: u64,
+    /// The step's losses.
+    #[serde(flatten)]
+    pub losses: StepLosses,
+    /// Wall time of the step in milliseconds, grids and checkpoints excluded.
+    pub step_ms: f64,
+}
+
+/// A training run in progress.
+#[derive(Debug)]
+pub struct Trainer {
+    config: TrainConfig,
+    run: RunDir,
+    device: Device,
+    data: TrainingData,
+    measurement: TchMeasurement,
+    gen_vars: VarStore,
+    disc_vars: VarStore,
+    generator: Box<dyn Generator>,
+    discriminator: Box<dyn Discriminator>,
+    adam_g: Adam,
+    adam_d: Adam,
+    order: BatchOrder,
+    done: u64,
+    last: Option<StepLosses>,
+}
+
+impl Trainer {
+    /// Builds the models and optimisers of `config` on `device`, with initial weights
+    /// drawn from the run seed.
+    pub fn new(
+        config: TrainConfig,
+        operator: Operator,
+        mut data: TrainingData,
+        run: RunDir,
+        device: Device,
+    ) -> Result<Self, TrainError> {
+        if let TrainingData::Images(set) = &mut data {
+            set.to_device(device)?;
+        }
+        let order = BatchOrder::new(config.seed, data.len(), config.batch).ok_or_else(|| {
+            TrainError::InvalidOption {
+                option: "--batch",
+                reason: format!("{} exceeds the {} examples", config.batch, data.len()),
+            }
+        })?;
+
+        seed_torch(stream_seed(config.seed, Stream::Init, 0));
+        let gen_vars = VarStore::new(device);
+        let disc_vars = VarStore::new(device);
+        let generator = config
+            .generator
+            .build(gen_vars.root() / "gen", data.image_shape())?;
+        let discriminator = config
+            .discriminator
+            .build(disc_vars.root() / "disc", &config.discriminator_input)?;
+        let adam =
+            |vars: &VarStore, lr| Adam::new(vars, lr, config.beta1, config.beta2, config.adam_eps);
+        Ok(Self {
+            adam_g: adam(&gen_vars, config.lr_generator),
+            adam_d: adam(&disc_vars, config.lr_discriminator),
+            measurement: TchMeasurement::new(operator),
+            config,
+            run,
+            device,
+            data,
+            gen_vars,
+            disc_vars,
+            generator,
+            discriminator,
+            order,
+            done: 0,
+            last: None,
+        })
+    }
+
+    /// Returns the configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Returns the number of completed steps.
+    pub fn completed_steps(&self) -> u64 {
+        self.done
+    }
+
+    /// Returns the losses of the last completed step of this process.
+    pub fn last_losses(&self) -> Option<StepLosses> {
+        self.last
+    }
+
+    /// Loads the run's checkpoint, when it has one; returns the completed steps it holds.
+    pub fn restore(&mut self) -> Result<u64, TrainError> {
+        let path = self.run.checkpoint_path();
+        if !path.exists() {
+            return Ok(0);
+        }
+        let tensors = checkpoint::read(&path)?;
+        checkpoint::restore_vars(&path, &mut self.gen_vars, "gen.", &tensors)?;
+        checkpoint::restore_vars(&path, &mut self.disc_vars, "disc.", &tensors)?;
+        checkpoint::restore_adam(&path, &mut self.adam_g, "optim.gen", &tensors)?;
+        checkpoint::restore_adam(&path, &mut self.adam_d, "optim.disc", &tensors)?;
+        self.done = checkpoint::step_of(&path, &tensors)?;
+        Ok(self.done)
+    }
+
+    /// Trains up to the configured number of steps, writing grids, metrics and
+    /// checkpoints into the run folder as it goes.
+    pub fn run(&mut self, progress: ProgressKind) -> Result<(), TrainError> {
+        let total = self.config.steps;
+        let mut metrics = MetricsLog::open(&self.run.metrics_path(), self.done)?;
+        let mut progress = Progress::start(progress, self.done, total, self.config.log_every);
+        let preview = Preview::new(self)?;
+        preview.write_real(self)?;
+
+        for step in self.done + 1..=total {
+            let started = Instant::now();
+            let losses = self.train_step(step)?;
+            let step_ms = started.elapsed().as_secs_f64() * 1e3;
+            metrics.record(&StepRecord {
+                step,
+                losses,
+                step_ms,
+            })?;
+            self.done = step;
+            self.last = Some(losses);
+            progress.step(step, || {
+                format!("d_loss {:.4} g_loss {:.4}", losses.d_loss, losses.g_loss)
+            });
+
+            let last = step == total;
+            if step % self.config.sample_every == 0 || last {
+                preview.write_generated(self, step, last)?;
+            }
+            if step % self.config.checkpoint_every == 0 || last {
+                metrics.flush()?;
+                self.save_checkpoint()?;
+            }
+        }
+        metrics.flush()?;
+        progress.finish();
+        Ok(())
+    }
+
+    fn train_step(&mut self, step: u64) -> Result<StepLosses, TrainError> {
+        let real = self.real_batch(step)?;
+
+        seed_torch(stream_seed(self.config.seed, Stream::Step, step));
+        let (dim, latent) = (self.config.latent_dim, self.config.latent);
+        let z = sample_latent(latent, self.config.batch as i64, dim, self.device);
+        let generated = self.generator.forward(&z, true);
+        let fake = match self.config.mode {
+            Mode::Ambient => {
+                let seed = stream_seed(self.config.seed, Stream::FakeTheta, step);
+                let theta = self
+                    .measurement
+                    .sample_theta(seed, self.config.batch, self.device)?;
+                self.measurement.apply(&generated, &theta)?
+            }
+            _ => generated,
+        };
+
+        let up = Updaters {
+            discriminator: self.discriminator.as_ref(),
+            adam_d: &mut self.adam_d,
+            adam_g: &mut self.adam_g,
+        };
+        let critic_steps = self.config.critic_steps;
+        match self.config.loss {
+            Loss::NonSaturating => {
+                step::non_saturating(up, &real, &fake, critic_steps, self.config.real_label)
+            }
+            Loss::WganGp => step::wgan_gp(up, &real, &fake, critic_steps, self.config.gp_lambda),
+        }
+    }
+
+    /// Returns the discriminator's real input of `step`.
+    fn real_batch(&mut self, step: u64) -> Result<Tensor, TrainError> {
+        let indices = self.order.indices(step).to_vec();
+        let seed = stream_seed(self.config.seed, Stream::RealTheta, step);
+        self.real_examples(&indices, seed)
+    }
+
+    /// Returns the real examples at `indices` as the discriminator sees them, measuring
+    /// clean images with θ drawn from `theta_seed`.
+    fn real_examples(&self, indices: &[usize], theta_seed: u64) -> Result<Tensor, TrainError> {
+        match &self.data {
+            TrainingData::Images(set) => {
+                let x = set.batch(indices)?;
+                if self.config.mode == Mode::Clean {
+                    return Ok(x);
+                }
+                let theta =
+                    self.measurement
+                        .sample_theta(theta_seed, indices.len(), self.device)?;
+                Ok(tch::no_grad(|| self.measurement.apply(&x, &theta))?)
+            }
+            TrainingData::Measurements(set) => Ok(set.batch(indices)?.f_to_device(self.device)?),
+        }
+    }
+
+    fn save_checkpoint(&self) -> Result<(), TrainError> {
+        let state = TrainingState {
+            generator: &self.gen_vars,
+            discriminator: &self.disc_vars,
+            adam_generator: &self.adam_g,
+            adam_discriminator: &self.adam_d,
+            step: self.done,
+        };
+        checkpoint::save(&self.run.checkpoint_path(), &state)
+    }
+}
+
+/// The fixed latent vectors and θ of the sample grids, so that grids at different steps
+/// show the same examples.
+struct Preview {
+    z: Tensor,
+    indices: Vec<usize>,
+    columns: usize,
+}
+
+impl Preview {
+    fn new(trainer: &Trainer) -> Result<Self, TrainError> {
+        let count = trainer.config.grid_images.min(trainer.data.len());
+        seed_torch(stream_seed(trainer.config.seed, Stream::Preview, 0));
+        let z = sample_latent(
+            trainer.config.latent,
+            count as i64,
+            trainer.config.latent_dim,
+            trainer.device,
+        );
+        let columns = (count as f64).sqrt().ceil() as usize;
+        Ok(Self {
+            z,
+            indices: (0..count).collect(),
+            columns,
+        })
+    }
+
+    fn theta_seed(trainer: &Trainer, index: u64) -> u64 {
+        stream_seed(trainer.config.seed, Stream::Preview, index)
+    }
+
+    /// Writes `real.png`: the real examples as the discriminator sees them.
+    fn write_real(&self, trainer: &Trainer) -> Result<(), TrainError> {
+        let real = trainer.real_examples(&self.indices, Self::theta_seed(trainer, 1))?;
+        if real.dim() == 4 {
+            let png = grid_png(&real, self.columns)?;
+            write_atomic(&trainer.run.final_grid_path("real"), &png)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the grids of generated images and, except in `clean` mode, their
+    /// measurements, for `step`; `last` also writes them at the run folder's top level.
+    fn write_generated(&self, trainer: &Trainer, step: u64, last: bool) -> Result<(), TrainError> {
+        let samples = tch::no_grad(|| trainer.generator.forward(&self.z, false));
+        let mut grids = vec![("samples", samples.shallow_clone())];
+        if trainer.config.mode != Mode::Clean {
+            let seed = Self::theta_seed(trainer, 2);
+            let theta =
+                trainer
+                    .measurement
+                    .sample_theta(seed, self.indices.len(), trainer.device)?;
+            let measured = tch::no_grad(|| trainer.measurement.apply(&samples, &theta))?;
+            // NOTE: 1-D measurements (projections) get no grid; only image-shaped ones do.
+            if measured.dim() == 4 {
+                grids.push(("measured", measured));
+            }
+        }
+        for (name, images) in grids {
+            let png = grid_png(&images, self.columns)?;
+            write_atomic(&trainer.run.grid_path(step, name), &png)?;
+            if last {
+                write_atomic(&trainer.run.final_grid_path(name), &png)?;
+            }
+        }
+        Ok(())
+    }
+}
