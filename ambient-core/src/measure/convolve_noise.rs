@@ -15,7 +15,7 @@ const MAX_HALF_KERNEL: usize = MAX_KERNEL_SIZE / 2 + 1;
 ///
 /// The kernel `k` is a normalised 2-D Gaussian of odd `size` and standard deviation `σ`
 /// pixels, sampled on the integer grid `-r..=r` with `r = (size - 1) / 2`. It is the outer
-/// product of the 1-D weights `w[d] = expf(-d²/(2σ²)) / Σ expf(-e²/(2σ²))` (computed in
+/// product of the 1-D weights `w[d] = expf(-(d/σ)²/2) / Σ expf(-(e/σ)²/2)` (computed in
 /// `f32` with `libm`, the sum in order `e = -r..=r`), which equals the reference code's
 /// 2-D Gaussian normalised by its own sum. For size 5 and σ = 1 the weights are
 /// `[0.0545, 0.2442, 0.4026, 0.2442, 0.0545]`. The kernel is symmetric, so convolution and
@@ -154,10 +154,10 @@ impl ConvolveNoise {
 /// to [`MAX_KERNEL_SIZE`]; the unused tail stays zero.
 fn gaussian_weights(size: usize, sigma: f32) -> [f32; MAX_HALF_KERNEL] {
     let radius = size / 2;
-    let two_var = 2.0 * sigma * sigma;
+    // Dividing by σ before squaring keeps a tiny σ from making 0/0 at offset 0.
     let unnormalised = |offset: usize| {
-        let d = offset as f32;
-        libm::expf(-(d * d) / two_var)
+        let z = offset as f32 / sigma;
+        libm::expf(-0.5 * z * z)
     };
 
     // The normalising sum runs over the whole kernel, offset -r first.
@@ -229,6 +229,22 @@ mod tests {
         }
         assert_eq!(w[0], w[4]);
         assert_eq!(w[1], w[3]);
+    }
+
+    #[test]
+    fn extreme_sigma_gives_finite_kernel() {
+        let shape = Shape::new(1, 4, 4);
+        let mut w = [0.0; 5];
+        ConvolveNoise::new(shape, 5, 1e-30, 0.0)
+            .unwrap()
+            .kernel_1d(&mut w)
+            .unwrap();
+        assert_eq!(w, [0.0, 0.0, 1.0, 0.0, 0.0]);
+        ConvolveNoise::new(shape, 5, 1e30, 0.0)
+            .unwrap()
+            .kernel_1d(&mut w)
+            .unwrap();
+        assert_eq!(w, [0.2; 5]);
     }
 
     #[test]

@@ -26,6 +26,8 @@ mod params;
 mod patch;
 mod rotation;
 #[cfg(test)]
+mod stability;
+#[cfg(test)]
 mod tests;
 
 pub use block_patch::BlockPatch;

@@ -307,3 +307,249 @@ impl Measurement for PadRotateProject {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::f32::consts::FRAC_PI_2;
+
+    fn nearest(shape: Shape, pad: usize, angles: usize, with_theta: bool) -> PadRotateProject {
+        PadRotateProject::new(shape, Some(pad), angles, Interpolation::Nearest, with_theta).unwrap()
+    }
+
+    fn image_4x4() -> [f32; 16] {
+        core::array::from_fn(|i| (i + 1) as f32)
+    }
+
+    /// The 2-channel 3×5 image `((i mod 7) + 1) / 7` of the scipy golden values.
+    fn image_2x3x5() -> [f32; 30] {
+        core::array::from_fn(|i| ((i % 7) + 1) as f32 / 7.0)
+    }
+
+    fn assert_close(got: &[f32], want: &[f32], tolerance: f32) {
+        assert_eq!(got.len(), want.len());
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!((g - w).abs() <= tolerance, "value {i}: {g} vs {w}\n{got:?}");
+        }
+    }
+
+    #[test]
+    fn default_pad_matches_paper() {
+        let pad = |h, w| PadRotateProject::default_pad(Shape::new(1, h, w)).unwrap();
+        assert_eq!(pad(28, 28), 6);
+        assert_eq!(pad(64, 64), 14);
+        assert_eq!(pad(4, 4), 1);
+        // 3×4: the diagonal is exactly 5, so the short side 3 needs 1 pixel per side.
+        assert_eq!(pad(3, 4), 1);
+        assert_eq!(pad(1, 1), 1);
+        let op =
+            PadRotateProject::new(Shape::new(1, 28, 28), None, 2, Interpolation::Nearest, true)
+                .unwrap();
+        assert_eq!(op.pad(), 6);
+        assert_eq!(op.output_len(), 82);
+    }
+
+    #[test]
+    fn projects_4x4_by_hand() {
+        let op = nearest(Shape::new(1, 4, 4), 1, 1, false);
+        let x = image_4x4();
+        let mut y = [0.0; 6];
+
+        // Row sums of rows 1..=4 of [1, 2, ..., 16] are 16 r + 10.
+        op.project(&x, 0.0, &mut y).unwrap();
+        assert_eq!(y, [0.0, 10.0, 26.0, 42.0, 58.0, 0.0]);
+
+        // Column j sums to 28 + 4 j. Counterclockwise by π/2 the right column is on top.
+        op.project(&x, FRAC_PI_2, &mut y).unwrap();
+        assert_eq!(y, [0.0, 40.0, 36.0, 32.0, 28.0, 0.0]);
+        op.project(&x, -FRAC_PI_2, &mut y).unwrap();
+        assert_eq!(y, [0.0, 28.0, 32.0, 36.0, 40.0, 0.0]);
+    }
+
+    #[test]
+    fn bilinear_quarter_turn_by_hand() {
+        let op = PadRotateProject::new(
+            Shape::new(1, 4, 4),
+            Some(1),
+            1,
+            Interpolation::Bilinear,
+            false,
+        )
+        .unwrap();
+        let x = image_4x4();
+        let mut y = [0.0; 6];
+        op.project(&x, 0.0, &mut y).unwrap();
+        assert_eq!(y, [0.0, 10.0, 26.0, 42.0, 58.0, 0.0]);
+
+        // f32 π/2 has cos ≈ -4.4e-8, so the taps are whole pixels up to ~1e-7 weight.
+        op.project(&x, FRAC_PI_2, &mut y).unwrap();
+        assert_close(&y, &[0.0, 40.0, 36.0, 32.0, 28.0, 0.0], 1e-4);
+    }
+
+    #[test]
+    fn channels_interleave_in_projection() {
+        let op = nearest(Shape::new(2, 4, 4), 0, 1, false);
+        let mut x = [0.0; 32];
+        x[..16].copy_from_slice(&image_4x4());
+        x[16..].fill(1.0);
+        let mut y = [0.0; 8];
+        op.project(&x, 0.0, &mut y).unwrap();
+        assert_eq!(y, [10.0, 4.0, 26.0, 4.0, 42.0, 4.0, 58.0, 4.0]);
+    }
+
+    // Golden values from scipy 1.17.1: for each channel of the padded image_2x3x5 (pad 2,
+    // 7×9), `scipy.ndimage.rotate(channel, degrees(np.float32(-2.1)), axes=(1, 0),
+    // reshape=False, order=0, mode='constant', cval=0, prefilter=False).sum(axis=1)`,
+    // interleaved channel fastest. This is the reference code's rotation call.
+    #[test]
+    fn nearest_matches_reference_rotation() {
+        let op = nearest(Shape::new(2, 3, 5), 2, 1, false);
+        let mut y = [0.0; 14];
+        op.project(&image_2x3x5(), -2.1, &mut y).unwrap();
+        let scipy = [
+            0.0, 0.0, 1.428571, 1.714286, 2.714286, 2.285714, 1.428571, 0.857143, 1.428571, 2.0,
+            1.142857, 1.428571, 0.0, 0.0,
+        ];
+        assert_close(&y, &scipy, 1e-5);
+    }
+
+    // Golden values from scipy 1.17.1, as above with order=1 and mode='grid-constant'
+    // (bilinear with zero outside, which is this operator's bilinear rule).
+    #[test]
+    fn bilinear_matches_scipy_order_1() {
+        let op = PadRotateProject::new(
+            Shape::new(2, 3, 5),
+            Some(2),
+            1,
+            Interpolation::Bilinear,
+            false,
+        )
+        .unwrap();
+        let mut y = [0.0; 14];
+        op.project(&image_2x3x5(), -2.1, &mut y).unwrap();
+        let scipy = [
+            0.11384, 0.1423, 1.409192, 1.716339, 2.133666, 1.787962, 1.709935, 1.440897, 1.371977,
+            1.53377, 1.165997, 1.473144, 0.1423, 0.17076,
+        ];
+        assert_close(&y, &scipy, 1e-5);
+    }
+
+    // Golden map from scipy 1.17.1: rotating the index image `arange(63).reshape(7, 9) + 1`
+    // by degrees(np.float32(0.7)) with order=0, mode='grid-constant', cval=0, then
+    // subtracting 1. mode='constant' (the reference code's) additionally maps eight pixels
+    // of the outermost ring to -1; that ring is zero padding whenever pad >= 1.
+    #[test]
+    fn nearest_map_matches_scipy() {
+        let op = nearest(Shape::new(1, 3, 5), 2, 1, false);
+        let mut map = [0; 63];
+        op.nearest_map(0.7, &mut map).unwrap();
+        #[rustfmt::skip]
+        let scipy = [
+            -1, -1, -1, 5, 15, 16, 25, 35, -1,
+            -1, 3, 4, 14, 14, 24, 34, 35, 44,
+            2, 2, 12, 22, 23, 32, 42, 43, 53,
+            1, 11, 20, 21, 31, 41, 42, 51, 61,
+            9, 19, 20, 30, 39, 40, 50, 60, 60,
+            18, 27, 28, 38, 48, 48, 58, 59, -1,
+            -1, 27, 37, 46, 47, 57, -1, -1, -1,
+        ];
+        assert_eq!(map, scipy);
+    }
+
+    #[test]
+    fn bilinear_map_weights_sum_to_one_inside() {
+        let op = PadRotateProject::new(
+            Shape::new(1, 4, 6),
+            Some(3),
+            1,
+            Interpolation::Bilinear,
+            false,
+        )
+        .unwrap();
+        let n = op.map_len();
+        let mut index = [0; 4 * 120];
+        let mut weight = [0.0; 4 * 120];
+        assert_eq!(n, 10 * 12);
+        op.bilinear_map(1.0, &mut index, &mut weight).unwrap();
+        for pixel in 0..n {
+            let taps = &index[4 * pixel..4 * pixel + 4];
+            let weights = &weight[4 * pixel..4 * pixel + 4];
+            for (i, w) in taps.iter().zip(weights) {
+                assert!(*i >= -1 && *i < n as i32);
+                assert!((0.0..=1.0).contains(w));
+                if *i == -1 {
+                    assert_eq!(*w, 0.0);
+                }
+            }
+            if taps.iter().all(|&i| i >= 0) {
+                let total: f32 = weights.iter().sum();
+                assert!((total - 1.0).abs() < 1e-6, "pixel {pixel}: {weights:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn theta_variant_appends_each_angle() {
+        let op = nearest(Shape::new(2, 4, 4), 1, 3, true);
+        let x: [f32; 32] = core::array::from_fn(|i| i as f32 * 0.25);
+        assert_eq!(op.output_len(), 3 * (6 * 2 + 1));
+        let mut y = [0.0; 39];
+        op.measure(&x, 17, &mut y).unwrap();
+        let mut theta = [0.0; 3];
+        op.theta(17, &mut theta).unwrap();
+
+        let mut s = Sampler::new(17);
+        for (a, block) in y.chunks_exact(13).enumerate() {
+            assert_eq!(theta[a], s.angle(), "angle {a}");
+            let mut projection = [0.0; 12];
+            op.project(&x, theta[a], &mut projection).unwrap();
+            assert_eq!(block[..12], projection, "projection {a}");
+            assert_eq!(block[12], theta[a]);
+        }
+    }
+
+    #[test]
+    fn rejects_zero_angles_and_huge_pads() {
+        let shape = Shape::new(1, 4, 4);
+        assert_eq!(
+            PadRotateProject::new(shape, None, 0, Interpolation::Nearest, false),
+            Err(MeasureError::ZeroCount { name: "angles" })
+        );
+        assert_eq!(
+            PadRotateProject::new(
+                shape,
+                Some(usize::MAX / 2),
+                1,
+                Interpolation::Nearest,
+                false
+            ),
+            Err(MeasureError::SizeOverflow {
+                what: "padded image"
+            })
+        );
+        assert_eq!(
+            PadRotateProject::new(shape, Some(30_000), 1, Interpolation::Nearest, false),
+            Err(MeasureError::SizeOverflow {
+                what: "padded image"
+            })
+        );
+    }
+
+    #[test]
+    fn rejects_wrong_map_lengths() {
+        let op = nearest(Shape::new(1, 4, 4), 1, 1, false);
+        assert_eq!(
+            op.nearest_map(0.0, &mut [0; 35]),
+            Err(MeasureError::LengthMismatch {
+                what: "map",
+                expected: 36,
+                actual: 35
+            })
+        );
+        assert!(op
+            .bilinear_map(0.0, &mut [0; 144], &mut [0.0; 143])
+            .is_err());
+        assert!(op.bilinear_map(0.0, &mut [0; 36], &mut [0.0; 144]).is_err());
+        assert!(op.project(&[0.0; 16], 0.0, &mut [0.0; 7]).is_err());
+    }
+}
