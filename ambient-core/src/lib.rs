@@ -9,6 +9,13 @@
 //!   Pad-Rotate-Project, ...). Each is a small value type constructed for one image
 //!   [`Shape`], with `measure(x, seed, y)` that draws θ on the fly and `theta(seed, out)`
 //!   that writes θ explicitly for the host trainer.
+//! - [`nn`]: generator inference. [`nn::Model`] parses a weight file into a fixed-capacity
+//!   layer table that borrows the bytes, reports the exact scratch a batch needs and runs
+//!   `generate(z, labels, out, scratch)` in f32 (f32 or f16 weights) or int8.
+//! - [`format`]: the weight format (`.amb`): constants, tensor and layer types, the CRC-32,
+//!   f16 conversion, and with the `writer` feature the writer.
+//! - [`gemm`]: the f32 matrix product of the lowered layers: the crate's own blocked kernel
+//!   packing into caller scratch, or `matrixmultiply` with the `alloc` feature.
 //! - [`sampler`]: the one θ sampler. Every random draw of a measurement comes from it, so a
 //!   device and the host agree to the bit given a 64-bit seed.
 //! - [`record`]: the measurement record format (`.ambr`) a device streams to the trainer.
@@ -30,12 +37,15 @@
 #![no_std]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-#[cfg(feature = "alloc")]
+#[cfg(any(feature = "alloc", test))]
 extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod format;
+pub mod gemm;
 pub mod measure;
+pub mod nn;
 pub mod record;
 pub mod sampler;
 mod shape;

@@ -1,0 +1,215 @@
+//! The int8 kernels: i8 weights and activations, i32 accumulation, requantisation per output
+//! channel (see [`super::quant`]).
+//!
+//! Activations enter the products as `x - zero_point` in i16 (range `[-255, 255]`) and
+//! weights as i8 widened to i32, so every product fits in 16 bits times 8 bits and a dot
+//! product over [`MAX_DEPTH`] terms cannot overflow i32. The dot products run over
+//! contiguous slices, the form LLVM vectorises on x86-64 (widening multiplies and adds).
+
+use super::conv::{source_index, ConvGeometry};
+use super::quant::{multiply_by_quantized_multiplier, ADD_LEFT_SHIFT};
+use crate::format::Tensor;
+
+/// The longest int8 dot product (input features, or input channels times kernel area) that
+/// cannot overflow the i32 accumulator: `(2^31 - 1) / (255 * 127)`.
+pub const MAX_DEPTH: usize = 66_311;
+
+/// Per-output-channel requantisation: i32 bias, multiplier and shift, output zero point.
+#[derive(Clone, Copy)]
+pub(crate) struct Requant<'a> {
+    pub(crate) bias: Tensor<'a>,
+    pub(crate) pairs: Tensor<'a>,
+    pub(crate) out_zp: i32,
+}
+
+impl Requant<'_> {
+    /// Returns the int8 output of channel `c` for accumulator `acc`.
+    #[inline]
+    pub(crate) fn apply(&self, c: usize, acc: i32) -> i8 {
+        let m = self.pairs.i32_at(2 * c);
+        let s = self.pairs.i32_at(2 * c + 1);
+        let v = multiply_by_quantized_multiplier(acc.saturating_add(self.bias.i32_at(c)), m, s);
+        v.saturating_add(self.out_zp).clamp(-128, 127) as i8
+    }
+}
+
+#[inline]
+fn dot(w: &[i8], x: &[i16]) -> i32 {
+    w.iter().zip(x).map(|(&a, &b)| a as i32 * b as i32).sum()
+}
+
+fn centre(x: &[i8], zp: i32, out: &mut [i16]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = (v as i32 - zp) as i16;
+    }
+}
+
+/// Fully connected: `x` is `[batch, in_len]`, `y` is `[batch, out_len]`, `w` is
+/// `[out_len, in_len]`; `x16` holds `in_len` values.
+pub(crate) fn dense(w: &[i8], rq: &Requant<'_>, in_zp: i32, x: &[i8], y: &mut [i8], x16: &mut [i16]) {
+    let in_len = x16.len();
+    let out_len = w.len() / in_len;
+    for (xb, yb) in x.chunks_exact(in_len).zip(y.chunks_exact_mut(out_len)) {
+        centre(xb, in_zp, x16);
+        for (o, (row, out)) in w.chunks_exact(in_len).zip(yb.iter_mut()).enumerate() {
+            *out = rq.apply(o, dot(row, x16));
+        }
+    }
+}
+
+/// Writes the transposed im2col matrix `[out_plane, patch_len]` of one image in i16, with
+/// the zero point subtracted (so padding is 0).
+fn im2col_transposed(x: &[i8], g: &ConvGeometry, zp: i32, col: &mut [i16]) {
+    let (kh, kw) = g.p.kernel;
+    let (ih, iw) = (g.input.height, g.input.width);
+    let ow = g.output.width;
+    for (pos, row) in col.chunks_exact_mut(g.patch_len()).enumerate() {
+        let (oy, ox) = (pos / ow, pos % ow);
+        let mut taps = row.iter_mut();
+        for c in 0..g.input.channels {
+            for ky in 0..kh {
+                let iy = source_index(oy, g.p.stride.0, ky, g.p.padding.0, ih);
+                for kx in 0..kw {
+                    let ix = source_index(ox, g.p.stride.1, kx, g.p.padding.1, iw);
+                    let v = match (iy, ix) {
+                        (Some(iy), Some(ix)) => (x[(c * ih + iy) * iw + ix] as i32 - zp) as i16,
+                        _ => 0,
+                    };
+                    if let Some(t) = taps.next() {
+                        *t = v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Convolves one image; `col` holds `out_plane * patch_len` values.
+pub(crate) fn conv2d(
+    g: &ConvGeometry,
+    w: &[i8],
+    rq: &Requant<'_>,
+    in_zp: i32,
+    x: &[i8],
+    y: &mut [i8],
+    col: &mut [i16],
+) {
+    let k = g.patch_len();
+    im2col_transposed(x, g, in_zp, col);
+    for (o, (row, plane)) in w.chunks_exact(k).zip(y.chunks_exact_mut(g.out_plane())).enumerate() {
+        for (patch, out) in col.chunks_exact(k).zip(plane.iter_mut()) {
+            *out = rq.apply(o, dot(row, patch));
+        }
+    }
+}
+
+/// Returns the i32 values of scratch [`conv_transpose2d`] needs: one column of
+/// `out_c * kh * kw` products and the output accumulator.
+pub(crate) fn conv_transpose2d_temp(g: &ConvGeometry) -> Option<usize> {
+    let column = g.output.channels * g.p.kernel.0 * g.p.kernel.1;
+    column.checked_add(g.output.channels * g.out_plane())
+}
+
+/// Applies a transposed convolution to one image. For each input pixel the products with
+/// every weight row `[out_c * kh * kw]` are accumulated contiguously (an axpy the compiler
+/// vectorises), then scattered into the output accumulator.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn conv_transpose2d(
+    g: &ConvGeometry,
+    w: &[i8],
+    rq: &Requant<'_>,
+    in_zp: i32,
+    x: &[i8],
+    y: &mut [i8],
+    temp: &mut [i32],
+) {
+    let (kh, kw) = g.p.kernel;
+    let m = g.output.channels * kh * kw;
+    let (ih, iw) = (g.input.height, g.input.width);
+    let (oh, ow) = (g.output.height, g.output.width);
+    let (column, acc) = temp.split_at_mut(m);
+    acc.fill(0);
+    for iy in 0..ih {
+        for ix in 0..iw {
+            column.fill(0);
+            for (c, row) in w.chunks_exact(m).enumerate() {
+                let xv = x[(c * ih + iy) * iw + ix] as i32 - in_zp;
+                if xv == 0 {
+                    continue;
+                }
+                for (a, &wv) in column.iter_mut().zip(row) {
+                    *a += xv * wv as i32;
+                }
+            }
+            for (tap, &v) in column.iter().enumerate() {
+                let (o, ky, kx) = (tap / (kh * kw), (tap / kw) % kh, tap % kw);
+                let oy = source_index(iy, g.p.stride.0, ky, g.p.padding.0, oh);
+                let ox = source_index(ix, g.p.stride.1, kx, g.p.padding.1, ow);
+                if let (Some(oy), Some(ox)) = (oy, ox) {
+                    acc[(o * oh + oy) * ow + ox] += v;
+                }
+            }
+        }
+    }
+    for (o, (plane, out)) in acc.chunks_exact(oh * ow).zip(y.chunks_exact_mut(oh * ow)).enumerate() {
+        for (&a, q) in plane.iter().zip(out.iter_mut()) {
+            *q = rq.apply(o, a);
+        }
+    }
+}
+
+/// Per-channel affine (batch norm) in place on one image: channel `c` uses entry
+/// `offset + c` of the weight, bias and requantisation tables.
+pub(crate) fn affine(
+    x: &mut [i8],
+    w: &[i8],
+    rq: &Requant<'_>,
+    in_zp: i32,
+    offset: usize,
+    plane: usize,
+) {
+    for (c, ch) in x.chunks_exact_mut(plane).enumerate() {
+        let wc = w[offset + c] as i32;
+        for v in ch {
+            *v = rq.apply(offset + c, (*v as i32 - in_zp) * wc);
+        }
+    }
+}
+
+/// Maps every value through a 256-entry table indexed by `q + 128`.
+pub(crate) fn lookup(x: &mut [i8], lut: &[u8]) {
+    for v in x {
+        *v = lut[(*v as i32 + 128) as usize] as i8;
+    }
+}
+
+/// Copies `x` into `y` through a 256-entry table indexed by `q + 128`.
+pub(crate) fn lookup_into(x: &[i8], lut: &[u8], y: &mut [i8]) {
+    for (o, &v) in y.iter_mut().zip(x) {
+        *o = lut[(v as i32 + 128) as usize] as i8;
+    }
+}
+
+/// The quantisation of a residual add's operands and output.
+#[derive(Clone, Copy)]
+pub(crate) struct AddParams {
+    pub(crate) a_zp: i32,
+    pub(crate) b_zp: i32,
+    pub(crate) out_zp: i32,
+    /// `(multiplier, shift)` of the first operand, the second operand and the output.
+    pub(crate) pairs: [(i32, i32); 3],
+}
+
+/// Residual add as TensorFlow Lite computes it: both operands are centred, shifted left by
+/// [`ADD_LEFT_SHIFT`], rescaled to a common scale, summed and requantised.
+pub(crate) fn add(a: &[i8], b: &[i8], p: &AddParams, y: &mut [i8]) {
+    let [(ma, sa), (mb, sb), (mo, so)] = p.pairs;
+    for ((o, &va), &vb) in y.iter_mut().zip(a).zip(b) {
+        let xa = (va as i32 - p.a_zp) << ADD_LEFT_SHIFT;
+        let xb = (vb as i32 - p.b_zp) << ADD_LEFT_SHIFT;
+        let sum = multiply_by_quantized_multiplier(xa, ma, sa)
+            .saturating_add(multiply_by_quantized_multiplier(xb, mb, sb));
+        let v = multiply_by_quantized_multiplier(sum, mo, so);
+        *o = v.saturating_add(p.out_zp).clamp(-128, 127) as i8;
+    }
+}

@@ -1,0 +1,6 @@
+//! Tests of the layers, the generators of the paper, the int8 path and the GEMM routes.
+
+mod generators;
+mod int8;
+mod layers;
+pub(crate) mod support;
