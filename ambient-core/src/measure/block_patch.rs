@@ -7,10 +7,10 @@ use crate::Shape;
 /// Block-Patch: the values of a `k`×`k` patch (the same patch in every channel) are zeroed
 /// and the rest are kept unchanged (no rescaling, as in the reference code).
 ///
-/// θ is the full 0/1 mask, one value per image value in storage order, 0 inside the patch and 1 outside;
+/// θ is the full 0/1 mask, one value per image value in storage order:
+/// 0 inside the patch and 1 outside.
 /// `y = θ ⊙ x`, and `output_len` equals the image size. [`BlockPatch::position`] returns
-/// the patch's top-left corner for a seed, for callers that prefer to build the mask
-/// themselves.
+/// the patch's top-left corner for a seed, for callers that build the mask themselves.
 ///
 /// Order of draws: the corner row `i = below(H - k + 1)`, then the corner column
 /// `j = below(W - k + 1)`. Every offset where the patch fits is possible, including the

@@ -5,7 +5,7 @@ use crate::sampler::Sampler;
 use crate::Shape;
 
 /// The largest blur kernel size Convolve+Noise accepts. The weights live in the operator
-/// (no heap), so their number is bounded; 63 is far above the paper's 5.
+/// (no heap), so their number is bounded. The AmbientGAN experiments use size 5.
 pub const MAX_KERNEL_SIZE: usize = 63;
 
 /// The number of distinct 1-D weights of the largest kernel (offsets 0 to its radius).
@@ -28,9 +28,9 @@ const MAX_HALF_KERNEL: usize = MAX_KERNEL_SIZE / 2 + 1;
 ///
 /// The host applies the same blur from [`ConvolveNoise::kernel_2d`], the weights that
 /// [`Measurement::measure`] multiplies by. The two agree to `f32` rounding, not to the
-/// bit, because their sums run in different orders: `measure` accumulates in `f32`, kernel
-/// row by kernel row and left to right within a row, skipping taps outside the image, and
-/// then adds the noise value.
+/// bit, because their sums may run in different orders. `measure` accumulates in `f32`,
+/// kernel row by kernel row and left to right within a row, skipping taps outside the
+/// image. It then adds the noise value.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ConvolveNoise {
     shape: Shape,
@@ -265,7 +265,8 @@ mod tests {
         let b = 1.0 / (1.0 + 2.0 * e);
 
         // A ones image: each output is (sum of w over in-image rows) × (same over columns);
-        // a corner sees a + b rows and a + b columns, an edge a + b by 1, the inside 1 by 1.
+        // a corner has taps of weight a + b in rows and in columns, an edge a + b by 1, and
+        // the inside 1 by 1.
         let x = [1.0; 16];
         let mut y = [0.0; 16];
         op.measure(&x, 0, &mut y).unwrap();

@@ -6,7 +6,7 @@ use super::{check_len, check_probability, checked_image_len, MeasureError, Measu
 use crate::sampler::Sampler;
 use crate::Shape;
 
-/// Which lines of the image Drop-Lines drops.
+/// The lines of the image that [`DropLines`] drops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Lines {

@@ -57,7 +57,7 @@ pub enum MeasureError {
     /// A size derived from the parameters (a padded image, an output or θ length) does not
     /// fit in `usize` or in the `i32` indices of the host's gathers.
     SizeOverflow {
-        /// Which size (`"padded image"`, `"y"`, `"theta"`, ...).
+        /// The size that overflowed (`"padded image"`, `"y"`, `"theta"`, ...).
         what: &'static str,
     },
     /// A caller slice of the wrong length.

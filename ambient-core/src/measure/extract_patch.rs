@@ -10,8 +10,9 @@ use crate::Shape;
 ///
 /// The patch is placed with `(H - k) / 2` zero rows before it (rounded down) and the rest,
 /// `H - k - (H - k) / 2`, after it; the columns likewise with `W`. For an even `H - k` this
-/// is the reference code's symmetric padding of `(S - k) // 2`; for an odd one the
-/// reference output is one row short, and this operator keeps the image size instead.
+/// is the reference code's symmetric padding of `(S - k) // 2`. For an odd `H - k` the
+/// reference output is one row short, so this operator puts the extra row after the patch
+/// and keeps the image size.
 ///
 /// θ is the corner, `[i, j]` as two `f32` values (exact integers). `output_len` equals the
 /// image size.
@@ -156,7 +157,8 @@ mod tests {
             op.theta(seed, &mut theta).unwrap();
             let (i, j) = op.position(seed);
             assert_eq!(theta, [i as f32, j as f32]);
-            assert!(i <= 3 && j <= 6);
+            assert!(i <= 3, "corner row {i}");
+            assert!(j <= 6, "corner column {j}");
         }
     }
 

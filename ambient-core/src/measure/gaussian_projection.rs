@@ -10,8 +10,8 @@ use crate::Shape;
 /// θ is the `m × n` matrix, row by row. Order of draws: one [`Sampler::gaussian`] per
 /// entry in that order, so row `i` is the `n` draws after the first `i · n`.
 ///
-/// In the paper the measurement is the pair `(θ, ⟨θ, x⟩)`. θ is reproducible from the seed,
-/// so `y` holds only the `m` inner products and a record carries the seed.
+/// The measurement is the pair `(θ, ⟨θ, x⟩)`, but θ is reproducible from the seed. So `y`
+/// contains only the `m` inner products, and a record carries the seed in place of θ.
 ///
 /// [`Measurement::measure`] draws each vector on the fly, needing no `m × n` buffer, and
 /// accumulates `θ_ij · x_j` in `f32` for `j = 0..n` in order. That is not bit-exact with

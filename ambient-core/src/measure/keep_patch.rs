@@ -8,10 +8,10 @@ use crate::Shape;
 /// kept, at their original position; everything else is zeroed. For the same seed its mask
 /// is the complement of [`BlockPatch`](super::BlockPatch)'s.
 ///
-/// θ is the full 0/1 mask, one value per image value in storage order, 1 inside the patch and 0 outside;
+/// θ is the full 0/1 mask, one value per image value in storage order:
+/// 1 inside the patch and 0 outside.
 /// `y = θ ⊙ x`, and `output_len` equals the image size. [`KeepPatch::position`] returns
-/// the patch's top-left corner for a seed, for callers that prefer to build the mask
-/// themselves.
+/// the patch's top-left corner for a seed, for callers that build the mask themselves.
 ///
 /// Order of draws: the corner row `i = below(H - k + 1)`, then the corner column
 /// `j = below(W - k + 1)`. Every offset where the patch fits is possible, including the

@@ -7,8 +7,35 @@
 //! - [`Measurement::theta`] writes the same θ explicitly (a mask, patch offsets, angles, a
 //!   noise field), so the host trainer can apply `f_θ` to tensors and differentiate it.
 //!
-//! `measure(x, seed, y)` and "write `theta(seed)`, then apply it" give identical values: both
-//! draw from [`crate::sampler::Sampler`] in the order each operator documents.
+//! `measure(x, seed, y)` and "write `theta(seed)`, then apply it" draw the same θ from
+//! [`crate::sampler::Sampler`], in the order each operator documents. Applied with the
+//! summation order each operator documents, they give identical values. An applier that
+//! sums in another order (a tensor library's convolution or matrix product) agrees to `f32`
+//! rounding for Convolve+Noise, Pad-Rotate-Project and Gaussian-Projection, and exactly for
+//! the others.
+//!
+//! # θ of each operator
+//!
+//! Images are `[C, H, W]`, `n = C·H·W`, and "mask" means one value per image value in
+//! storage order with `y = θ ⊙ x`.
+//!
+//! | operator | θ | `theta_len` | `y` |
+//! |---|---|---|---|
+//! | [`BlockPixels`] | mask: 0 or the kept scale `s` (`1/(1-p)`, or 1) | `n` | `n` |
+//! | [`DropLines`] | mask: 0 or `s` (0 or `s²` for Drop-Row-Col) | `n` | `n` |
+//! | [`BlockPatch`] | mask: 0 inside the `k`×`k` patch, 1 outside | `n` | `n` |
+//! | [`KeepPatch`] | mask: 1 inside the patch, 0 outside | `n` | `n` |
+//! | [`ExtractPatch`] | the corner `[i, j]` | 2 | `n` |
+//! | [`ConvolveNoise`] | the noise field, added after the blur | `n` | `n` |
+//! | [`PadRotateProject`] | the angles in radians | `a` | `a · (Hp·C + t)` |
+//! | [`GaussianProjection`] | the `m × n` matrix, row by row | `m · n` | `m` |
+//!
+//! For Pad-Rotate-Project `a` is the number of angles, `Hp` the padded height, and `t` is 1
+//! for Pad-Rotate-Project-θ (the angle follows each projection) and 0 otherwise.
+//!
+//! "The reference code" in these docs is the AmbientGAN authors' TensorFlow implementation
+//! (`AshishBora/ambient-gan` on GitHub), whose behaviour the operators follow unless they
+//! say otherwise.
 //!
 //! [`Operator`] wraps every kind behind one type for code that picks the measurement at
 //! run time (the command line, the C ABI, the record reader).
@@ -92,8 +119,8 @@ pub fn measure_batch<M: Measurement + ?Sized>(
 /// Any measurement, chosen at run time.
 ///
 /// Kinds that share one type share a variant: Drop-Row, Drop-Col and Drop-Row-Col are
-/// [`DropLines`], and Pad-Rotate-Project with or without θ is [`PadRotateProject`];
-/// [`Operator::kind`] tells them apart.
+/// [`DropLines`], and Pad-Rotate-Project with or without θ is [`PadRotateProject`].
+/// [`Operator::kind`] returns the exact kind.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Operator {

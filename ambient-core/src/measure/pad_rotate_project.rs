@@ -18,7 +18,7 @@ use crate::Shape;
 /// `floorf(s + 0.5)`, the bilinear taps) is documented on
 /// [`PadRotateProject::nearest_map`] and [`PadRotateProject::bilinear_map`].
 ///
-/// `y` holds `angles` projections one after the other. A projection is `Hp · C` values,
+/// `y` contains `angles` projections one after the other. A projection is `Hp · C` values,
 /// `[Hp, C]` flattened with the channel fastest, as the reference code flattens its
 /// `[H, C]` sums; Pad-Rotate-Project-θ appends the angle (raw radians) after each one.
 ///
@@ -91,7 +91,7 @@ impl PadRotateProject {
     /// one: `ceil((ceil(√(H² + W²)) - min(H, W)) / 2)`, in exact integer arithmetic.
     ///
     /// For a square side `S` this is `ceil((√2 - 1) · S / 2)`: 6 for 28×28 and 14 for
-    /// 64×64, the paper's values.
+    /// 64×64, the padding the AmbientGAN reference code uses for MNIST and CelebA.
     pub fn default_pad(shape: Shape) -> Result<usize, MeasureError> {
         let overflow = MeasureError::SizeOverflow {
             what: "padded image",
@@ -171,9 +171,13 @@ impl PadRotateProject {
     /// `sr = cr + (cos θ · dr + sin θ · dc)` and `sc = cc + (cos θ · dc - sin θ · dr)`,
     /// with `dr = r - cr`, `dc = c - cc`, the centre `(cr, cc) = ((Hp - 1) / 2, (Wp - 1) / 2)`,
     /// all in `f32` with `libm`'s `cosf` and `sinf`, each rounded half up as
-    /// `floorf(s + 0.5)`. This is `scipy.ndimage.rotate(order=0, reshape=False)` with the
-    /// angle in degrees, up to ties and `f32` rounding. `map` holds [`Self::map_len`]
-    /// values.
+    /// `floorf(s + 0.5)`. `map` must have [`Self::map_len`] values.
+    ///
+    /// This is `scipy.ndimage.rotate(order=0, reshape=False, mode='grid-constant')` with
+    /// the angle in degrees, up to ties and `f32` rounding (checked against scipy 1.17.1).
+    /// The reference code's `mode='constant'` also zeroes some pixels whose source lies on
+    /// the outermost ring of the padded image, which is zero padding whenever `pad >= 1`,
+    /// so the projections agree.
     pub fn nearest_map(&self, angle: f32, map: &mut [i32]) -> Result<(), MeasureError> {
         check_len("map", self.map_len(), map.len())?;
         let rotation = Rotation::new(angle, self.padded_height, self.padded_width);
@@ -321,7 +325,7 @@ mod tests {
         core::array::from_fn(|i| (i + 1) as f32)
     }
 
-    /// The 2-channel 3×5 image `((i mod 7) + 1) / 7` of the scipy golden values.
+    /// Returns the 2-channel 3×5 image `((i mod 7) + 1) / 7` of the scipy golden values.
     fn image_2x3x5() -> [f32; 30] {
         core::array::from_fn(|i| ((i % 7) + 1) as f32 / 7.0)
     }
@@ -334,7 +338,7 @@ mod tests {
     }
 
     #[test]
-    fn default_pad_matches_paper() {
+    fn default_pad_matches_reference() {
         let pad = |h, w| PadRotateProject::default_pad(Shape::new(1, h, w)).unwrap();
         assert_eq!(pad(28, 28), 6);
         assert_eq!(pad(64, 64), 14);
@@ -475,7 +479,8 @@ mod tests {
             let taps = &index[4 * pixel..4 * pixel + 4];
             let weights = &weight[4 * pixel..4 * pixel + 4];
             for (i, w) in taps.iter().zip(weights) {
-                assert!(*i >= -1 && *i < n as i32);
+                assert!(*i >= -1, "pixel {pixel}: index {i}");
+                assert!(*i < n as i32, "pixel {pixel}: index {i}");
                 assert!((0.0..=1.0).contains(w));
                 if *i == -1 {
                     assert_eq!(*w, 0.0);

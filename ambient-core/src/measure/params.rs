@@ -107,8 +107,9 @@ pub struct MeasurementParams {
     /// Whether kept values are scaled by `1/(1-p)` (`rescale`), as the reference code
     /// does, so that the measurement is unbiased. Default true.
     pub rescale: bool,
-    /// Whether Block-Pixels draws one mask per channel (`per_channel`) instead of one per
-    /// pixel shared across channels. Default true (the reference's MNIST and CelebA runs).
+    /// Whether Block-Pixels, Drop-Row, Drop-Col and Drop-Row-Col draw one mask per channel
+    /// (`per_channel`) instead of one shared across channels. Default true (the
+    /// reference's MNIST and CelebA runs; its CIFAR-10 Block-Pixels shares the mask).
     pub per_channel: bool,
     /// Patch side (`k`) for the patch measurements. Default 14.
     pub patch: usize,
@@ -119,8 +120,9 @@ pub struct MeasurementParams {
     /// Standard deviation of the additive noise (`noise`), in image units. Default 0.1.
     pub noise_std: f32,
     /// Zero padding on each side before rotation (`pad`); `None` picks the smallest
-    /// padding that keeps the rotated image inside, `ceil((√2 − 1) · max(h, w) / 2)`
-    /// (6 for 28×28, 14 for 64×64, as in the paper).
+    /// padding that keeps the rotated image inside,
+    /// `ceil((ceil(√(h² + w²)) − min(h, w)) / 2)`, which is `ceil((√2 − 1) · s / 2)` for a
+    /// square side `s` (6 for 28×28, 14 for 64×64, as in the AmbientGAN reference code).
     pub pad: Option<usize>,
     /// Number of projection angles (`angles`). Default 2.
     pub angles: usize,

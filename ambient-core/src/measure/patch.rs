@@ -43,9 +43,8 @@ impl PatchGeometry {
         (row as usize, column as usize)
     }
 
-    /// Calls `visit(index, inside)` for every image value in storage order, where `inside`
-    /// says whether the value lies in the patch at `corner` (the same patch in every
-    /// channel).
+    /// Calls `visit(index, inside)` for every image value in storage order, with `inside`
+    /// true when the value lies in the patch at `corner` (the same patch in every channel).
     pub(super) fn for_each_value(
         &self,
         corner: (usize, usize),
@@ -75,7 +74,8 @@ mod tests {
         let mut seen = [[false; 4]; 3];
         for seed in 0..500 {
             let (i, j) = geometry.position(seed);
-            assert!(i <= 2 && j <= 3, "corner ({i}, {j})");
+            assert!(i <= 2, "corner ({i}, {j})");
+            assert!(j <= 3, "corner ({i}, {j})");
             seen[i][j] = true;
         }
         assert!(seen.iter().flatten().all(|&s| s), "{seen:?}");

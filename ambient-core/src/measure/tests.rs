@@ -235,9 +235,9 @@ proptest! {
         }
     }
 
-    // Every kind whose θ has many independent draws on a 3×16×16 image: two different
-    // seeds give equal θ with probability at most 2^-48 (Drop-Row and Drop-Col make 48
-    // fair draws, Pad-Rotate-Project two 24-bit angles), so a failure means the seeding is
+    // Every kind here makes many independent draws on a 3×16×16 image. Two different seeds
+    // give equal θ with probability at most 2^-48, because Drop-Row and Drop-Col make 48
+    // fair draws and Pad-Rotate-Project two 24-bit angles. A failure means the seeding is
     // broken. The patch kinds have too few corners for this; see patch_positions_vary.
     #[test]
     fn different_seed_gives_different_theta(seed: u64, offset in 1u64..u64::MAX) {
