@@ -103,8 +103,8 @@ impl DropLines {
         matches!(self.lines, Lines::Columns | Lines::RowsAndColumns)
     }
 
-    /// Returns the sampler positioned at the first draw of `lines_per_channel` lines of
-    /// channel `channel`, when the draws of that kind start `start` draws into the order.
+    /// Returns the sampler positioned at the first line draw of `channel`, for lines whose
+    /// draws begin `start` draws into the order with `lines_per_channel` draws a channel.
     fn line_sampler(
         &self,
         seed: u64,
@@ -156,9 +156,9 @@ impl DropLines {
             let columns = self.line_sampler(seed, row_draws, width, c);
             for _ in 0..height {
                 let row_factor = self.line_factor(&mut rows, self.drops_rows());
-                let mut columns = columns.clone();
+                let mut row_columns = columns.clone();
                 for _ in 0..width {
-                    let column_factor = self.line_factor(&mut columns, self.drops_columns());
+                    let column_factor = self.line_factor(&mut row_columns, self.drops_columns());
                     visit(index, row_factor * column_factor);
                     index += 1;
                 }
