@@ -2,7 +2,9 @@
 
 use std::vec::Vec;
 
-use super::support::{assert_close, run, Net, Rng};
+#[cfg(feature = "alloc")]
+use super::support::assert_close;
+use super::support::{run, Net, Rng};
 use crate::format::{Op, ValueRange};
 use crate::nn::{GemmRoute, Model};
 
@@ -10,8 +12,13 @@ use crate::nn::{GemmRoute, Model};
 /// ConvT(4, 2, 1) -> 1x28x28, sigmoid.
 pub(crate) fn cpu_preset(seed: u64) -> Net {
     let mut net = Net::new(64, 0, ValueRange::ZeroOne, seed);
-    net.dense(128 * 7 * 7).reshape(128, 7, 7).push(Op::BatchNorm).push(Op::Relu);
-    net.conv_t(64, 4, 2, 1, 0).push(Op::BatchNorm).push(Op::Relu);
+    net.dense(128 * 7 * 7)
+        .reshape(128, 7, 7)
+        .push(Op::BatchNorm)
+        .push(Op::Relu);
+    net.conv_t(64, 4, 2, 1, 0)
+        .push(Op::BatchNorm)
+        .push(Op::Relu);
     net.conv_t(1, 4, 2, 1, 0).push(Op::Sigmoid);
     net
 }
@@ -21,7 +28,10 @@ pub(crate) fn cpu_preset(seed: u64) -> Net {
 pub(crate) fn wgan_mnist(seed: u64) -> Net {
     let mut net = Net::new(128, 0, ValueRange::ZeroOne, seed);
     net.dense(4096).push(Op::Relu).reshape(256, 4, 4);
-    net.conv_t(128, 5, 2, 1, 0).crop(0, 1, 0, 1).push(Op::Relu).crop(0, 1, 0, 1);
+    net.conv_t(128, 5, 2, 1, 0)
+        .crop(0, 1, 0, 1)
+        .push(Op::Relu)
+        .crop(0, 1, 0, 1);
     net.conv_t(64, 5, 2, 1, 0).crop(0, 1, 0, 1).push(Op::Relu);
     net.conv_t(1, 5, 2, 1, 0).crop(0, 1, 0, 1).push(Op::Sigmoid);
     net
@@ -30,10 +40,19 @@ pub(crate) fn wgan_mnist(seed: u64) -> Net {
 /// The conditional DCGAN of the 1-D experiments: the one-hot class joins every layer's input.
 pub(crate) fn cond_dcgan(seed: u64) -> Net {
     let mut net = Net::new(100, 10, ValueRange::ZeroOne, seed);
-    net.push(Op::ConcatClass).dense(1024).push(Op::BatchNorm).push(Op::Relu);
-    net.push(Op::ConcatClass).dense(6272).push(Op::BatchNorm).push(Op::Relu);
+    net.push(Op::ConcatClass)
+        .dense(1024)
+        .push(Op::BatchNorm)
+        .push(Op::Relu);
+    net.push(Op::ConcatClass)
+        .dense(6272)
+        .push(Op::BatchNorm)
+        .push(Op::Relu);
     net.reshape(128, 7, 7).push(Op::ConcatClass);
-    net.conv_t(128, 5, 2, 2, 1).push(Op::BatchNorm).push(Op::Relu).push(Op::ConcatClass);
+    net.conv_t(128, 5, 2, 2, 1)
+        .push(Op::BatchNorm)
+        .push(Op::Relu)
+        .push(Op::ConcatClass);
     net.conv_t(1, 5, 2, 2, 1).push(Op::Sigmoid);
     net
 }
@@ -42,7 +61,10 @@ pub(crate) fn cond_dcgan(seed: u64) -> Net {
 /// 256, 128, 64) to keep the test fast: 4x4 -> 64x64x3, tanh.
 pub(crate) fn celeba_dcgan(seed: u64) -> Net {
     let mut net = Net::new(100, 0, ValueRange::MinusOneOne, seed);
-    net.dense(4 * 4 * 128).reshape(128, 4, 4).push(Op::BatchNorm).push(Op::Relu);
+    net.dense(4 * 4 * 128)
+        .reshape(128, 4, 4)
+        .push(Op::BatchNorm)
+        .push(Op::Relu);
     for c in [64, 32, 16] {
         net.conv_t(c, 5, 2, 2, 1).push(Op::BatchNorm).push(Op::Relu);
     }
@@ -63,10 +85,15 @@ pub(crate) fn cifar_resnet(seed: u64) -> Net {
         let shortcut = net.value();
         net.reading(block_in).push(Op::CondBatchNorm).push(Op::Relu);
         net.push(Op::Upsample2x).conv(dim, 3, 1, 1);
-        net.push(Op::CondBatchNorm).push(Op::Relu).conv(dim, 3, 1, 1);
+        net.push(Op::CondBatchNorm)
+            .push(Op::Relu)
+            .conv(dim, 3, 1, 1);
         net.push(Op::Add { other: shortcut });
     }
-    net.push(Op::BatchNorm).push(Op::Relu).conv(3, 3, 1, 1).push(Op::Tanh);
+    net.push(Op::BatchNorm)
+        .push(Op::Relu)
+        .conv(3, 3, 1, 1)
+        .push(Op::Tanh);
     net
 }
 
@@ -77,14 +104,21 @@ fn labels(batch: usize, classes: usize) -> Option<Vec<u32>> {
 fn check_generator(net: &Net, shape: (usize, usize, usize), lo: f32, hi: f32) {
     let bytes = net.bytes(false);
     let mut model = Model::parse(&bytes).unwrap();
-    assert_eq!(model.output_shape(), crate::Shape::new(shape.0, shape.1, shape.2));
+    assert_eq!(
+        model.output_shape(),
+        crate::Shape::new(shape.0, shape.1, shape.2)
+    );
     let batch = 3;
     let z = Rng(11).vec(batch * net.latent, 1.0);
     let labels = labels(batch, net.classes);
     model.set_gemm_route(GemmRoute::Blocked);
     let y = run(&model, &z, labels.as_deref());
-    assert!(y.iter().all(|v| (lo..=hi).contains(v)), "output outside [{lo}, {hi}]");
-    let spread = y.iter().fold(f32::INFINITY, |a, &b| a.min(b)) < y.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    assert!(
+        y.iter().all(|v| (lo..=hi).contains(v)),
+        "output outside [{lo}, {hi}]"
+    );
+    let spread = y.iter().fold(f32::INFINITY, |a, &b| a.min(b))
+        < y.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
     assert!(spread);
     // Image i of a batch is the image generated alone.
     let one = run(&model, &z[..net.latent], labels.as_ref().map(|l| &l[..1]));

@@ -5,14 +5,21 @@ use proptest::prelude::*;
 use std::vec;
 use std::vec::Vec;
 
-use super::support::{assert_close, conv, conv_naive, conv_t_naive, run, run_bytes, Net, Rng, Scratch};
+use super::support::{
+    assert_close, conv, conv_naive, conv_t_naive, run, run_bytes, Net, Rng, Scratch,
+};
 use crate::format::{ConvParams, Op, ValueRange};
 use crate::nn::{GemmRoute, InferError, Model};
 use crate::Shape;
 
 /// A one-layer float model on an input of shape `s` (the latent is reshaped to it).
 fn single(s: Shape, op: Op, tensors: [Option<Vec<f32>>; 4], classes: usize) -> Vec<u8> {
-    let mut net = Net::new(s.channels * s.height * s.width, classes, ValueRange::Unbounded, 1);
+    let mut net = Net::new(
+        s.channels * s.height * s.width,
+        classes,
+        ValueRange::Unbounded,
+        1,
+    );
     net.reshape(s.channels, s.height, s.width);
     net.push_with(op, tensors);
     net.bytes(false)
@@ -23,7 +30,12 @@ fn conv_transpose_2x2_stride_2() {
     // Each input pixel stamps x * w into its own 2x2 block; bias 0.5 everywhere.
     let op = Op::ConvTranspose2d(conv(1, 2, 2, 0, 0));
     let w = vec![1.0, 2.0, 3.0, 4.0];
-    let bytes = single(Shape::new(1, 2, 2), op, [Some(w), Some(vec![0.5]), None, None], 0);
+    let bytes = single(
+        Shape::new(1, 2, 2),
+        op,
+        [Some(w), Some(vec![0.5]), None, None],
+        0,
+    );
     let y = run_bytes(&bytes, &[1.0, 2.0, 3.0, 4.0], None);
     let want: Vec<f32> = [
         1.0, 2.0, 2.0, 4.0, //
@@ -41,7 +53,12 @@ fn conv_transpose_2x2_stride_2() {
 fn conv_3x3_padding_1() {
     // An all-ones 3x3 kernel sums each zero-padded neighbourhood of 1..9.
     let op = Op::Conv2d(conv(1, 3, 1, 1, 0));
-    let bytes = single(Shape::new(1, 3, 3), op, [Some(vec![1.0; 9]), Some(vec![0.0]), None, None], 0);
+    let bytes = single(
+        Shape::new(1, 3, 3),
+        op,
+        [Some(vec![1.0; 9]), Some(vec![0.0]), None, None],
+        0,
+    );
     let x: Vec<f32> = (1..=9).map(|v| v as f32).collect();
     let y = run_bytes(&bytes, &x, None);
     assert_eq!(y, [12.0, 21.0, 16.0, 27.0, 45.0, 33.0, 24.0, 39.0, 28.0]);
@@ -49,7 +66,12 @@ fn conv_3x3_padding_1() {
 
 #[test]
 fn leaky_relu_negative_slope() {
-    let bytes = single(Shape::new(4, 1, 1), Op::LeakyRelu { slope: 0.2 }, [None, None, None, None], 0);
+    let bytes = single(
+        Shape::new(4, 1, 1),
+        Op::LeakyRelu { slope: 0.2 },
+        [None, None, None, None],
+        0,
+    );
     let y = run_bytes(&bytes, &[-1.0, 0.0, 2.0, -0.5], None);
     assert_eq!(y, [-0.2, 0.0, 2.0, -0.1]);
 }
@@ -62,7 +84,11 @@ fn relu_tanh_sigmoid_values() {
     assert_eq!(y, [0.0, 0.0, 0.5]);
     let y = run_bytes(&single(s, Op::Tanh, [None, None, None, None], 0), &x, None);
     assert_close(&y, &[-0.964_027_6, 0.0, 0.462_117_16], 1e-6);
-    let y = run_bytes(&single(s, Op::Sigmoid, [None, None, None, None], 0), &x, None);
+    let y = run_bytes(
+        &single(s, Op::Sigmoid, [None, None, None, None], 0),
+        &x,
+        None,
+    );
     assert_close(&y, &[0.119_202_92, 0.5, 0.622_459_3], 1e-6);
 }
 
@@ -71,7 +97,12 @@ fn cond_batch_norm_two_classes() {
     // scale [[1, 2], [3, 4]], shift [[0.5, -1], [0, 1]] per (class, channel).
     let scale = vec![1.0, 2.0, 3.0, 4.0];
     let shift = vec![0.5, -1.0, 0.0, 1.0];
-    let bytes = single(Shape::new(2, 1, 2), Op::CondBatchNorm, [Some(scale), Some(shift), None, None], 2);
+    let bytes = single(
+        Shape::new(2, 1, 2),
+        Op::CondBatchNorm,
+        [Some(scale), Some(shift), None, None],
+        2,
+    );
     let x = [1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0];
     let y = run_bytes(&bytes, &x, Some(&[0, 1]));
     assert_eq!(y, [1.5, 2.5, 5.0, 7.0, 3.0, 6.0, 13.0, 17.0]);
@@ -79,7 +110,12 @@ fn cond_batch_norm_two_classes() {
 
 #[test]
 fn batch_norm_per_channel() {
-    let bytes = single(Shape::new(2, 1, 2), Op::BatchNorm, [Some(vec![2.0, -1.0]), Some(vec![1.0, 0.5]), None, None], 0);
+    let bytes = single(
+        Shape::new(2, 1, 2),
+        Op::BatchNorm,
+        [Some(vec![2.0, -1.0]), Some(vec![1.0, 0.5]), None, None],
+        0,
+    );
     let y = run_bytes(&bytes, &[1.0, 2.0, 3.0, 4.0], None);
     assert_eq!(y, [3.0, 5.0, -2.5, -3.5]);
 }
@@ -89,8 +125,16 @@ fn dense_hand() {
     // W = [[1, 2, 3], [-1, 0, 1]], b = [0.5, -0.5], x = [1, 1, 2].
     let op = Op::Dense { out_features: 2 };
     let w = vec![1.0, 2.0, 3.0, -1.0, 0.0, 1.0];
-    let bytes = single(Shape::new(3, 1, 1), op, [Some(w), Some(vec![0.5, -0.5]), None, None], 0);
-    assert_eq!(run_bytes(&bytes, &[1.0, 1.0, 2.0, 0.0, 0.0, 0.0], None), [9.5, 0.5, 0.5, -0.5]);
+    let bytes = single(
+        Shape::new(3, 1, 1),
+        op,
+        [Some(w), Some(vec![0.5, -0.5]), None, None],
+        0,
+    );
+    assert_eq!(
+        run_bytes(&bytes, &[1.0, 1.0, 2.0, 0.0, 0.0, 0.0], None),
+        [9.5, 0.5, 0.5, -0.5]
+    );
 }
 
 #[test]
@@ -102,17 +146,48 @@ fn crop_asymmetric_and_upsample() {
         left: 1,
         right: 0,
     };
-    let y = run_bytes(&single(Shape::new(1, 3, 3), crop, [None, None, None, None], 0), &x, None);
+    let y = run_bytes(
+        &single(Shape::new(1, 3, 3), crop, [None, None, None, None], 0),
+        &x,
+        None,
+    );
     assert_eq!(y, [1.0, 2.0, 4.0, 5.0]);
-    let y = run_bytes(&single(Shape::new(1, 1, 2), Op::Upsample2x, [None, None, None, None], 0), &[1.0, 2.0], None);
+    let y = run_bytes(
+        &single(
+            Shape::new(1, 1, 2),
+            Op::Upsample2x,
+            [None, None, None, None],
+            0,
+        ),
+        &[1.0, 2.0],
+        None,
+    );
     assert_eq!(y, [1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0]);
 }
 
 #[test]
 fn concat_class_vector_and_planes() {
-    let y = run_bytes(&single(Shape::new(2, 1, 1), Op::ConcatClass, [None, None, None, None], 3), &[5.0, 6.0], Some(&[2]));
+    let y = run_bytes(
+        &single(
+            Shape::new(2, 1, 1),
+            Op::ConcatClass,
+            [None, None, None, None],
+            3,
+        ),
+        &[5.0, 6.0],
+        Some(&[2]),
+    );
     assert_eq!(y, [5.0, 6.0, 0.0, 0.0, 1.0]);
-    let y = run_bytes(&single(Shape::new(1, 1, 2), Op::ConcatClass, [None, None, None, None], 2), &[5.0, 6.0], Some(&[0]));
+    let y = run_bytes(
+        &single(
+            Shape::new(1, 1, 2),
+            Op::ConcatClass,
+            [None, None, None, None],
+            2,
+        ),
+        &[5.0, 6.0],
+        Some(&[0]),
+    );
     assert_eq!(y, [5.0, 6.0, 1.0, 1.0, 0.0, 0.0]);
 }
 
@@ -120,23 +195,37 @@ fn concat_class_vector_and_planes() {
 fn residual_add_reads_skip_value() {
     // value 1 = reshape(z); value 2 = relu(value 1); value 3 = value 2 + value 1.
     let mut net = Net::new(3, 0, ValueRange::Unbounded, 1);
-    net.reshape(3, 1, 1).push(Op::Relu).push(Op::Add { other: 1 });
+    net.reshape(3, 1, 1)
+        .push(Op::Relu)
+        .push(Op::Add { other: 1 });
     let y = run_bytes(&net.bytes(false), &[-1.0, 2.0, 0.5], None);
     assert_eq!(y, [-1.0, 4.0, 1.0]);
 }
 
 #[test]
 fn generate_rejects_bad_arguments() {
-    let bytes = single(Shape::new(2, 1, 1), Op::ConcatClass, [None, None, None, None], 3);
+    let bytes = single(
+        Shape::new(2, 1, 1),
+        Op::ConcatClass,
+        [None, None, None, None],
+        3,
+    );
     let model = Model::parse(&bytes).unwrap();
     let need = model.scratch_len(1).unwrap();
     let mut scratch = Scratch::new(need + 16);
     let mut out = [0f32; 5];
     let s = scratch.bytes();
-    assert_eq!(model.generate(&[1.0, 2.0], None, &mut out, s), Err(InferError::MissingLabels));
+    assert_eq!(
+        model.generate(&[1.0, 2.0], None, &mut out, s),
+        Err(InferError::MissingLabels)
+    );
     assert_eq!(
         model.generate(&[1.0, 2.0], Some(&[3]), &mut out, s),
-        Err(InferError::LabelOutOfRange { index: 0, label: 3, classes: 3 })
+        Err(InferError::LabelOutOfRange {
+            index: 0,
+            label: 3,
+            classes: 3
+        })
     );
     assert_eq!(
         model.generate(&[1.0, 2.0, 3.0], Some(&[0]), &mut out, s),
@@ -148,13 +237,19 @@ fn generate_rejects_bad_arguments() {
     ));
     assert_eq!(
         model.generate(&[1.0, 2.0], Some(&[0]), &mut out, &mut s[..need - 1]),
-        Err(InferError::ScratchTooSmall { needed: need, actual: need - 1 })
+        Err(InferError::ScratchTooSmall {
+            needed: need,
+            actual: need - 1
+        })
     );
     assert_eq!(
         model.generate(&[1.0, 2.0], Some(&[0]), &mut out, &mut s[1..]),
         Err(InferError::ScratchMisaligned { align: 16 })
     );
-    assert_eq!(model.generate(&[1.0, 2.0], Some(&[0]), &mut out, &mut s[..need]), Ok(()));
+    assert_eq!(
+        model.generate(&[1.0, 2.0], Some(&[0]), &mut out, &mut s[..need]),
+        Ok(())
+    );
 }
 
 #[test]
@@ -181,14 +276,22 @@ fn check_conv(s: Shape, p: ConvParams, transposed: bool, batch: usize, seed: u64
     let fan = s.channels * p.kernel.0 * p.kernel.1;
     let w = rng.vec(fan * p.out_channels, 1.0);
     let b = rng.vec(p.out_channels, 1.0);
-    let op = if transposed { Op::ConvTranspose2d(p) } else { Op::Conv2d(p) };
+    let op = if transposed {
+        Op::ConvTranspose2d(p)
+    } else {
+        Op::Conv2d(p)
+    };
     let bytes = single(s, op, [Some(w.clone()), Some(b.clone()), None, None], 0);
     let mut model = Model::parse(&bytes).unwrap();
     let n = s.checked_len().unwrap();
     let x = rng.vec(n * batch, 1.0);
     let mut want = Vec::new();
     for xi in x.chunks(n) {
-        let (y, _) = if transposed { conv_t_naive(xi, s, &w, &b, p) } else { conv_naive(xi, s, &w, &b, p) };
+        let (y, _) = if transposed {
+            conv_t_naive(xi, s, &w, &b, p)
+        } else {
+            conv_naive(xi, s, &w, &b, p)
+        };
         want.extend(y);
     }
     for route in routes() {
@@ -198,7 +301,16 @@ fn check_conv(s: Shape, p: ConvParams, transposed: bool, batch: usize, seed: u64
 }
 
 fn conv_params() -> impl Strategy<Value = (Shape, ConvParams)> {
-    (1usize..5, 1usize..8, 1usize..8, 1usize..5, 1usize..5, 1usize..4, 1usize..4, 0usize..3)
+    (
+        1usize..5,
+        1usize..8,
+        1usize..8,
+        1usize..5,
+        1usize..5,
+        1usize..4,
+        1usize..4,
+        0usize..3,
+    )
         .prop_map(|(c, h, w, o, kh, kw, s, p)| {
             let p = ConvParams {
                 out_channels: o,
@@ -270,14 +382,21 @@ proptest! {
 #[test]
 fn f16_weights_compute_in_f32() {
     let mut net = Net::new(16, 0, ValueRange::Unbounded, 5);
-    net.dense(32).reshape(2, 4, 4).conv_t(3, 3, 2, 1, 1).conv(2, 3, 1, 1);
+    net.dense(32)
+        .reshape(2, 4, 4)
+        .conv_t(3, 3, 2, 1, 1)
+        .conv(2, 3, 1, 1);
     let z = Rng(9).vec(32, 1.0);
     let full = run_bytes(&net.bytes(false), &z, None);
     let half_bytes = net.bytes(true);
     let half = run_bytes(&half_bytes, &z, None);
     assert!(half_bytes.len() < net.bytes(false).len());
     // binary16 keeps 11 significant bits: relative weight error at most 2^-11.
-    let worst = full.iter().zip(&half).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    let worst = full
+        .iter()
+        .zip(&half)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
     assert!(worst < 0.02, "worst f16 deviation {worst}");
     assert!(worst > 0.0, "f16 weights must round some values");
 }
@@ -285,7 +404,10 @@ fn f16_weights_compute_in_f32() {
 #[test]
 fn unaligned_weights_give_same_bits() {
     let mut net = Net::new(8, 0, ValueRange::Unbounded, 3);
-    net.dense(18).reshape(2, 3, 3).conv(2, 3, 1, 1).conv_t(1, 2, 2, 0, 0);
+    net.dense(18)
+        .reshape(2, 3, 3)
+        .conv(2, 3, 1, 1)
+        .conv_t(1, 2, 2, 0, 0);
     let bytes = net.bytes(false);
     let z = Rng(4).vec(16, 1.0);
     let aligned = run_bytes(&bytes, &z, None);

@@ -118,16 +118,30 @@ impl Net {
         let tensors = match op {
             Op::Dense { out_features } => {
                 let s = 1.5 / (in_len as f32).sqrt();
-                [Some(self.rng.vec(out_features * in_len, s)), Some(self.rng.vec(out_features, 0.1)), None, None]
+                [
+                    Some(self.rng.vec(out_features * in_len, s)),
+                    Some(self.rng.vec(out_features, 0.1)),
+                    None,
+                    None,
+                ]
             }
             Op::Conv2d(p) | Op::ConvTranspose2d(p) => {
                 let fan_in = in_shape.channels * p.kernel.0 * p.kernel.1;
                 let n = fan_in * p.out_channels;
                 let s = 1.5 / (fan_in as f32).sqrt();
-                [Some(self.rng.vec(n, s)), Some(self.rng.vec(p.out_channels, 0.1)), None, None]
+                [
+                    Some(self.rng.vec(n, s)),
+                    Some(self.rng.vec(p.out_channels, 0.1)),
+                    None,
+                    None,
+                ]
             }
             Op::BatchNorm | Op::CondBatchNorm => {
-                let rows = if op == Op::CondBatchNorm { self.classes } else { 1 };
+                let rows = if op == Op::CondBatchNorm {
+                    self.classes
+                } else {
+                    1
+                };
                 let n = rows * out.channels;
                 let scale = self.rng.vec(n, 0.5).into_iter().map(|v| v + 1.0).collect();
                 [Some(scale), Some(self.rng.vec(n, 0.2)), None, None]
@@ -145,7 +159,14 @@ impl Net {
         self.push(Op::Conv2d(conv(out, k, s, p, 0)))
     }
 
-    pub(crate) fn conv_t(&mut self, out: usize, k: usize, s: usize, p: usize, op: usize) -> &mut Self {
+    pub(crate) fn conv_t(
+        &mut self,
+        out: usize,
+        k: usize,
+        s: usize,
+        p: usize,
+        op: usize,
+    ) -> &mut Self {
         self.push(Op::ConvTranspose2d(conv(out, k, s, p, op)))
     }
 
@@ -155,7 +176,13 @@ impl Net {
         })
     }
 
-    pub(crate) fn crop(&mut self, top: usize, bottom: usize, left: usize, right: usize) -> &mut Self {
+    pub(crate) fn crop(
+        &mut self,
+        top: usize,
+        bottom: usize,
+        left: usize,
+        right: usize,
+    ) -> &mut Self {
         self.push(Op::Crop {
             top,
             bottom,
@@ -173,7 +200,10 @@ impl Net {
                 let mut tensors = [None; 4];
                 for (s, (slot, t)) in tensors.iter_mut().zip(&l.tensors).enumerate() {
                     *slot = t.map(|i| {
-                        let heavy = matches!(l.op, Op::Dense { .. } | Op::Conv2d(_) | Op::ConvTranspose2d(_));
+                        let heavy = matches!(
+                            l.op,
+                            Op::Dense { .. } | Op::Conv2d(_) | Op::ConvTranspose2d(_)
+                        );
                         if f16 && heavy && s == 0 {
                             TensorData::F16(&self.arena[i])
                         } else {
@@ -230,7 +260,9 @@ pub(crate) fn run(model: &Model<'_>, z: &[f32], labels: Option<&[u32]>) -> Vec<f
     let batch = z.len() / model.latent();
     let mut scratch = Scratch::new(model.scratch_len(batch).expect("scratch"));
     let mut out = vec![0f32; batch * model.output_len()];
-    model.generate(z, labels, &mut out, scratch.bytes()).expect("generate");
+    model
+        .generate(z, labels, &mut out, scratch.bytes())
+        .expect("generate");
     out
 }
 
@@ -240,7 +272,13 @@ pub(crate) fn run_bytes(bytes: &[u8], z: &[f32], labels: Option<&[u32]>) -> Vec<
 }
 
 /// Direct convolution: `w` is `[out, in, kh, kw]`.
-pub(crate) fn conv_naive(x: &[f32], s: Shape, w: &[f32], b: &[f32], p: ConvParams) -> (Vec<f32>, Shape) {
+pub(crate) fn conv_naive(
+    x: &[f32],
+    s: Shape,
+    w: &[f32],
+    b: &[f32],
+    p: ConvParams,
+) -> (Vec<f32>, Shape) {
     let (kh, kw) = p.kernel;
     let oh = (s.height + 2 * p.padding.0 - kh) / p.stride.0 + 1;
     let ow = (s.width + 2 * p.padding.1 - kw) / p.stride.1 + 1;
@@ -254,7 +292,8 @@ pub(crate) fn conv_naive(x: &[f32], s: Shape, w: &[f32], b: &[f32], p: ConvParam
                         for kx in 0..kw {
                             let iy = (oy * p.stride.0 + ky) as isize - p.padding.0 as isize;
                             let ix = (ox * p.stride.1 + kx) as isize - p.padding.1 as isize;
-                            if iy < 0 || ix < 0 || iy >= s.height as isize || ix >= s.width as isize {
+                            if iy < 0 || ix < 0 || iy >= s.height as isize || ix >= s.width as isize
+                            {
                                 continue;
                             }
                             let xv = x[(i * s.height + iy as usize) * s.width + ix as usize];
@@ -270,7 +309,13 @@ pub(crate) fn conv_naive(x: &[f32], s: Shape, w: &[f32], b: &[f32], p: ConvParam
 }
 
 /// Direct transposed convolution (scatter form): `w` is `[in, out, kh, kw]`.
-pub(crate) fn conv_t_naive(x: &[f32], s: Shape, w: &[f32], b: &[f32], p: ConvParams) -> (Vec<f32>, Shape) {
+pub(crate) fn conv_t_naive(
+    x: &[f32],
+    s: Shape,
+    w: &[f32],
+    b: &[f32],
+    p: ConvParams,
+) -> (Vec<f32>, Shape) {
     let (kh, kw) = p.kernel;
     let oh = (s.height - 1) * p.stride.0 + kh + p.output_padding.0 - 2 * p.padding.0;
     let ow = (s.width - 1) * p.stride.1 + kw + p.output_padding.1 - 2 * p.padding.1;
@@ -308,6 +353,9 @@ pub(crate) fn conv_t_naive(x: &[f32], s: Shape, w: &[f32], b: &[f32], p: ConvPar
 pub(crate) fn assert_close(got: &[f32], want: &[f32], tol: f32) {
     assert_eq!(got.len(), want.len());
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= tol * (1.0 + w.abs()), "index {i}: {g} vs {w}");
+        assert!(
+            (g - w).abs() <= tol * (1.0 + w.abs()),
+            "index {i}: {g} vs {w}"
+        );
     }
 }
