@@ -37,8 +37,12 @@ pub enum MeasureError {
         /// Device of θ.
         theta: Device,
     },
-    /// θ was built for a different measurement than the one applying it.
-    #[error("theta was built for {theta}, but the operator is {operator}")]
+    /// θ was built for a different measurement, or the same one with other parameters or
+    /// another image shape, than the one applying it.
+    #[error(
+        "theta was built for another operator ({theta}) than the one applying it \
+         ({operator}); build theta with the same operator, parameters and image shape"
+    )]
     ThetaMismatch {
         /// Name of the measurement θ was built for.
         theta: &'static str,
@@ -61,6 +65,9 @@ pub enum MeasureError {
         /// The number of images requested.
         batch: usize,
     },
+    /// A thread to build θ could not be started.
+    #[error("failed to start a thread to build theta: {0}")]
+    ThreadSpawn(#[source] std::io::Error),
     /// libtorch reported an error.
     #[error("libtorch error: {0}")]
     Torch(#[from] TchError),

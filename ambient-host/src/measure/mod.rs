@@ -6,12 +6,18 @@
 //! applies `f_θ` with batched tch operations ([`TchMeasurement::apply`]), so autograd gives
 //! the gradient that the generator is trained through.
 //!
-//! Every operator is linear in `x` for a fixed θ (the additive noise of Convolve+Noise is part
-//! of θ), and every tensor is created on the requested device, so CPU and CUDA run the same
-//! operations.
+//! Every operator is linear in `x` for a fixed θ, except that Convolve+Noise adds its noise
+//! (part of θ), and every tensor is created on the requested device, so CPU and CUDA run the
+//! same operations.
 
+mod blur;
 mod error;
+mod gather;
 mod mask;
+mod parallel;
+mod patch;
+mod projection;
+mod rotate;
 #[cfg(test)]
 mod tests;
 
@@ -32,7 +38,7 @@ pub struct TchMeasurement {
 /// consumed by [`TchMeasurement::apply`].
 #[derive(Debug)]
 pub struct Theta {
-    kind: MeasurementKind,
+    op: Operator,
     batch: usize,
     device: Device,
     values: Tensor,
@@ -44,6 +50,14 @@ pub struct Theta {
 enum Form {
     /// `y = x ⊙ mask`, with the mask `[B, C, H, W]`.
     Mask(Tensor),
+    /// `y[b, c, l] = x[b, c, index[b, 0, l]]` over flattened channels, `H·W` reading zero.
+    Gather(Tensor),
+    /// Convolve+Noise.
+    Blur(blur::Blur),
+    /// Pad-Rotate-Project and Pad-Rotate-Project-θ.
+    Rotate(rotate::Rotate),
+    /// `y = θ x` with θ `[B, m, C·H·W]`.
+    Projection(Tensor),
 }
 
 impl Theta {
@@ -59,7 +73,7 @@ impl Theta {
 
     /// Returns the kind of measurement θ was built for.
     pub fn kind(&self) -> MeasurementKind {
-        self.kind
+        self.op.kind()
     }
 
     /// Returns θ as the core writes it: `[B, theta_len]`, f32, row `i` for image `i`.
@@ -112,11 +126,9 @@ impl TchMeasurement {
             .checked_mul(seeds.len())
             .ok_or(MeasureError::BatchTooLarge { batch: seeds.len() })?;
         let mut values = vec![0.0f32; total];
-        if len > 0 {
-            for (seed, out) in seeds.iter().zip(values.chunks_exact_mut(len)) {
-                self.op.theta(*seed, out)?;
-            }
-        }
+        parallel::fill_rows(&mut values, len, len, |i, out| {
+            Ok(self.op.theta(seeds[i], out)?)
+        })?;
         self.theta_from_values(&values, seeds.len(), device)
     }
 
@@ -124,7 +136,7 @@ impl TchMeasurement {
     /// `theta_len()` values each (for example θ stored in a measurement record).
     ///
     /// Values that would index outside the image are rejected here, before any tensor
-    /// operation sees them.
+    /// operation reads them.
     pub fn theta_from_values(
         &self,
         values: &[f32],
@@ -142,17 +154,22 @@ impl TchMeasurement {
         let tensor = Tensor::f_from_slice(values)?
             .f_to_device(device)?
             .f_view([rows, cols])?;
-        let form = match self.op.kind() {
-            MeasurementKind::BlockPixels
-            | MeasurementKind::DropRow
-            | MeasurementKind::DropCol
-            | MeasurementKind::DropRowCol
-            | MeasurementKind::BlockPatch
-            | MeasurementKind::KeepPatch => mask::full_mask(&tensor, rows, self.op.input_shape())?,
+        let shape = self.op.input_shape();
+        let form = match &self.op {
+            Operator::BlockPixels(_)
+            | Operator::DropLines(_)
+            | Operator::BlockPatch(_)
+            | Operator::KeepPatch(_) => mask::full_mask(&tensor, rows, shape)?,
+            Operator::ExtractPatch(op) => patch::extract_patch(op, values, batch, device)?,
+            Operator::ConvolveNoise(op) => blur::convolve_noise(op, &tensor, rows, device)?,
+            Operator::PadRotateProject(op) => {
+                rotate::pad_rotate_project(op, values, &tensor, batch, device)?
+            }
+            Operator::GaussianProjection(op) => projection::gaussian_projection(op, &tensor, rows)?,
             _ => return Err(ambient_core::measure::MeasureError::Unsupported.into()),
         };
         Ok(Theta {
-            kind: self.op.kind(),
+            op: self.op.clone(),
             batch,
             device,
             values: tensor,
@@ -166,14 +183,18 @@ impl TchMeasurement {
         self.check_input(x, theta)?;
         let y = match &theta.form {
             Form::Mask(mask) => x.f_mul(mask)?,
+            Form::Gather(index) => patch::apply_gather(x, index)?,
+            Form::Blur(blur) => blur::apply(x, blur)?,
+            Form::Rotate(rotate) => rotate::apply(x, rotate)?,
+            Form::Projection(matrix) => projection::apply(x, matrix)?,
         };
         Ok(y)
     }
 
     fn check_input(&self, x: &Tensor, theta: &Theta) -> Result<(), MeasureError> {
-        if theta.kind != self.op.kind() {
+        if theta.op != self.op {
             return Err(MeasureError::ThetaMismatch {
-                theta: theta.kind.name(),
+                theta: theta.op.kind().name(),
                 operator: self.op.kind().name(),
             });
         }

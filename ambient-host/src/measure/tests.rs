@@ -2,29 +2,34 @@
 //! core's `measure` on random images lives in the `tests` crate.
 
 use super::*;
-use ambient_core::measure::MeasurementParams;
+use ambient_core::measure::{Interpolation, MeasurementParams};
 use ambient_core::sampler::Sampler;
 
-/// Builds every operator the host implements for `shape` with parameters that make each
-/// one non-trivial on a small image.
+/// Builds every operator the host implements for `shape`, with parameters that make each
+/// one non-trivial on a small image, and the bilinear rotations too.
 fn operators(shape: Shape) -> Vec<Operator> {
     let params = MeasurementParams {
         p: 0.4,
         patch: 3,
+        kernel_size: 3,
+        projections: 5,
         ..MeasurementParams::default()
     };
-    let kinds = [
-        MeasurementKind::BlockPixels,
-        MeasurementKind::DropRow,
-        MeasurementKind::DropCol,
-        MeasurementKind::DropRowCol,
-        MeasurementKind::BlockPatch,
-        MeasurementKind::KeepPatch,
-    ];
-    kinds
+    let bilinear = MeasurementParams {
+        interpolation: Interpolation::Bilinear,
+        ..params
+    };
+    let mut ops: Vec<Operator> = MeasurementKind::ALL
         .into_iter()
         .map(|kind| Operator::new(kind, shape, &params).unwrap())
-        .collect()
+        .collect();
+    for kind in [
+        MeasurementKind::PadRotateProject,
+        MeasurementKind::PadRotateProjectTheta,
+    ] {
+        ops.push(Operator::new(kind, shape, &bilinear).unwrap());
+    }
+    ops
 }
 
 /// Values uniform in `[-1, 1)` from the core's sampler, so every run uses the same data.
@@ -83,7 +88,7 @@ fn gradients_match_finite_differences() {
 
             // f is linear in x, so a central difference has no truncation error. The step h
             // only has to be large enough that f32 rounding of y stays below the tolerance.
-            let h = 0.05f32;
+            let h = 0.25f32;
             for j in 0..x.len() {
                 let mut plus = x.clone();
                 plus[j] += h;
@@ -116,12 +121,19 @@ fn autograd_is_the_adjoint() {
         let v = random_values(4, batch * m.operator().output_len());
         let (forward, adjoint_v) = loss_and_gradient(&m, &x, &v, &theta);
 
-        // <f(x), v> and <x, fᵀv> agree up to f32 rounding of the terms of either sum.
+        // f(x) = Ax + f(0), where f(0) is the noise of Convolve+Noise and zero otherwise,
+        // so <f(x) - f(0), v> and <x, Aᵀv> agree up to f32 rounding of either sum's terms.
+        let zero = vec![0.0; x.len()];
+        let offset = to_vec(
+            &m.apply(&image_tensor(&zero, batch as i64, shape), &theta)
+                .unwrap(),
+        );
+        let linear = forward - dot(&offset, &v);
         let backward = dot(&x, &adjoint_v);
         let tolerance = 1e-5 * (abs_dot(&x, &adjoint_v) + 1.0);
         assert!(
-            (forward - backward).abs() <= tolerance,
-            "{}: <f(x), v> = {forward}, <x, fᵀv> = {backward}",
+            (linear - backward).abs() <= tolerance,
+            "{}: <f(x) - f(0), v> = {linear}, <x, Aᵀv> = {backward}",
             m.operator().kind().name()
         );
     }
@@ -244,5 +256,105 @@ fn empty_batch_gives_empty_measurement() {
         let x = Tensor::zeros([0, 1, 4, 4], (Kind::Float, Device::Cpu));
         let y = m.apply(&x, &theta).unwrap();
         assert_eq!(y.size()[0], 0);
+    }
+}
+
+#[test]
+fn apply_rejects_theta_of_other_parameters() {
+    let shape = Shape::new(1, 6, 6);
+    let params = |patch| MeasurementParams {
+        patch,
+        ..MeasurementParams::default()
+    };
+    let two = TchMeasurement::new(
+        Operator::new(MeasurementKind::ExtractPatch, shape, &params(2)).unwrap(),
+    );
+    let three = TchMeasurement::new(
+        Operator::new(MeasurementKind::ExtractPatch, shape, &params(3)).unwrap(),
+    );
+    let theta = three.sample_theta(1, 1, Device::Cpu).unwrap();
+    let x = Tensor::zeros([1, 1, 6, 6], (Kind::Float, Device::Cpu));
+    assert!(matches!(
+        two.apply(&x, &theta),
+        Err(MeasureError::ThetaMismatch { .. })
+    ));
+}
+
+#[test]
+fn theta_from_values_rejects_bad_patch_corner() {
+    // A 6×5 image with k = 3: corners (i, j) must be whole numbers in 0..=3 and 0..=2.
+    let params = MeasurementParams {
+        patch: 3,
+        ..MeasurementParams::default()
+    };
+    let op = Operator::new(MeasurementKind::ExtractPatch, Shape::new(1, 6, 5), &params).unwrap();
+    let m = TchMeasurement::new(op);
+    let bad: [([f32; 2], usize); 6] = [
+        ([1.5, 0.0], 0),
+        ([-1.0, 0.0], 0),
+        ([4.0, 0.0], 0),
+        ([0.0, 3.0], 1),
+        ([f32::NAN, 0.0], 0),
+        ([0.0, f32::INFINITY], 1),
+    ];
+    for (corner, position) in bad {
+        match m.theta_from_values(&corner, 1, Device::Cpu) {
+            Err(MeasureError::InvalidTheta { index, .. }) => {
+                assert_eq!(index, position, "corner {corner:?}")
+            }
+            other => panic!("corner {corner:?}: {other:?}"),
+        }
+    }
+    assert!(m.theta_from_values(&[3.0, 2.0], 1, Device::Cpu).is_ok());
+}
+
+#[test]
+fn extract_patch_by_hand() {
+    // 1×4×4 image with values 1..=16 and k = 2 at corner (2, 1): the patch [[10, 11],
+    // [14, 15]] lands one row and one column in from the top-left, as the core places it.
+    let params = MeasurementParams {
+        patch: 2,
+        ..MeasurementParams::default()
+    };
+    let op = Operator::new(MeasurementKind::ExtractPatch, Shape::new(1, 4, 4), &params).unwrap();
+    let m = TchMeasurement::new(op);
+    let theta = m.theta_from_values(&[2.0, 1.0], 1, Device::Cpu).unwrap();
+    let x: Vec<f32> = (1..=16).map(|v| v as f32).collect();
+    let y = m
+        .apply(&image_tensor(&x, 1, Shape::new(1, 4, 4)), &theta)
+        .unwrap();
+    #[rustfmt::skip]
+    let expected = [
+        0.0, 0.0, 0.0, 0.0,
+        0.0, 10.0, 11.0, 0.0,
+        0.0, 14.0, 15.0, 0.0,
+        0.0, 0.0, 0.0, 0.0,
+    ];
+    assert_eq!(to_vec(&y), expected);
+}
+
+#[test]
+fn rotation_by_zero_sums_rows() {
+    // Angle 0 is the identity map, so each projection value is the sum of one padded row:
+    // rows of zeros for the padding, then 1+2+3 and 4+5+6, each followed by the angle.
+    let params = MeasurementParams {
+        pad: Some(1),
+        angles: 1,
+        ..MeasurementParams::default()
+    };
+    for interpolation in [Interpolation::Nearest, Interpolation::Bilinear] {
+        let params = MeasurementParams {
+            interpolation,
+            ..params
+        };
+        let kind = MeasurementKind::PadRotateProjectTheta;
+        let op = Operator::new(kind, Shape::new(1, 2, 3), &params).unwrap();
+        let m = TchMeasurement::new(op);
+        let theta = m.theta_from_values(&[0.0], 1, Device::Cpu).unwrap();
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let y = m
+            .apply(&image_tensor(&x, 1, Shape::new(1, 2, 3)), &theta)
+            .unwrap();
+        assert_eq!(to_vec(&y), [0.0, 6.0, 15.0, 0.0, 0.0], "{interpolation:?}");
     }
 }
