@@ -18,6 +18,8 @@ mod layer;
 pub mod quantize;
 pub(crate) mod reader;
 mod tensor;
+#[cfg(test)]
+mod tests;
 #[cfg(any(feature = "writer", test))]
 pub mod writer;
 

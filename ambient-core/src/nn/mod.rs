@@ -31,7 +31,7 @@ pub mod quant;
 mod scratch;
 mod shape_ops;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use crate::format::reader::{Header, Layer};
 pub use crate::gemm::GemmRoute;
