@@ -13,7 +13,9 @@ use flate2::Compression;
 
 /// A fresh folder under cargo's per-target temporary directory.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("idx_loader").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("idx_loader")
+        .join(name);
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     dir
@@ -84,16 +86,27 @@ fn builtin_set_matches_golden_values() {
     let labels = train.labels().unwrap();
     assert_eq!(&labels[..10], &[9, 3, 7, 0, 9, 7, 7, 9, 6, 5]);
     assert_eq!(labels.iter().map(|&l| u64::from(l)).sum::<u64>(), 39_993);
-    let first = train.images().get(0).sum(tch::Kind::Double).double_value(&[]);
+    let first = train
+        .images()
+        .get(0)
+        .sum(tch::Kind::Double)
+        .double_value(&[]);
     // Each pixel is v / 255 in f32, so the sum carries rounding of about 1e-4.
-    assert!((first * 255.0 - 28_397.0).abs() < 1e-2, "pixel sum {}", first * 255.0);
+    assert!(
+        (first * 255.0 - 28_397.0).abs() < 1e-2,
+        "pixel sum {}",
+        first * 255.0
+    );
     let max = train.images().max().double_value(&[]);
     let min = train.images().min().double_value(&[]);
     assert_eq!((min, max), (0.0, 1.0));
 
     let test = load_split(&builtin_dir(), Split::Test).unwrap();
     assert_eq!(test.len(), 1000);
-    assert_eq!(&test.labels().unwrap()[..10], &[0, 4, 7, 7, 5, 8, 0, 1, 9, 2]);
+    assert_eq!(
+        &test.labels().unwrap()[..10],
+        &[0, 4, 7, 7, 5, 8, 0, 1, 9, 2]
+    );
 }
 
 fn write_and_read(name: &str, bytes: &[u8]) -> Result<(), DataError> {
@@ -143,7 +156,14 @@ fn truncated_header_rejected() {
     let bytes = tiny_set().0;
     let err = write_and_read("header", &bytes[..9]).unwrap_err();
     assert!(
-        matches!(err, DataError::Truncated { expected: 16, found: 9, .. }),
+        matches!(
+            err,
+            DataError::Truncated {
+                expected: 16,
+                found: 9,
+                ..
+            }
+        ),
         "{err}"
     );
 }
@@ -154,7 +174,14 @@ fn dims_not_matching_size_rejected() {
     bytes.extend_from_slice(&[0; 7]);
     let err = write_and_read("trailing", &bytes).unwrap_err();
     assert!(
-        matches!(err, DataError::SizeMismatch { expected: 34, found: 41, .. }),
+        matches!(
+            err,
+            DataError::SizeMismatch {
+                expected: 34,
+                found: 41,
+                ..
+            }
+        ),
         "{err}"
     );
 }
@@ -183,7 +210,14 @@ fn label_count_mismatch_rejected() {
     fs::write(dir.join("train-labels-idx1-ubyte"), labels).unwrap();
     let err = load_split(&dir, Split::Train).unwrap_err();
     assert!(
-        matches!(err, DataError::LabelCount { image_count: 3, label_count: 2, .. }),
+        matches!(
+            err,
+            DataError::LabelCount {
+                image_count: 3,
+                label_count: 2,
+                ..
+            }
+        ),
         "{err}"
     );
 }
@@ -195,7 +229,14 @@ fn wrong_rank_rejected() {
     fs::write(dir.join("train-images-idx3-ubyte"), images).unwrap();
     let err = load_split(&dir, Split::Train).unwrap_err();
     assert!(
-        matches!(err, DataError::WrongRank { expected: 3, found: 1, .. }),
+        matches!(
+            err,
+            DataError::WrongRank {
+                expected: 3,
+                found: 1,
+                ..
+            }
+        ),
         "{err}"
     );
 }

@@ -156,3 +156,45 @@ fn scalar(t: &Tensor) -> Result<f64, TrainError> {
 fn mean(t: &Tensor) -> Result<f64, TrainError> {
     scalar(&t.f_mean(Kind::Float)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Device;
+
+    /// The critic `D(y) = w · y`, whose input gradient is `w` everywhere.
+    #[derive(Debug)]
+    struct LinearCritic(Tensor);
+
+    impl Discriminator for LinearCritic {
+        fn forward(&self, y: &Tensor) -> Tensor {
+            y.flatten(1, -1).matmul(&self.0)
+        }
+    }
+
+    #[test]
+    fn penalty_of_linear_critic() {
+        // ‖w‖ = ‖(3, 4)‖ = 5, so every example's penalty is (5 − 1)² = 16.
+        let critic = LinearCritic(Tensor::from_slice(&[3.0f32, 4.0]).view([2, 1]));
+        let options = (Kind::Float, Device::Cpu);
+        let real = Tensor::randn([6, 1, 1, 2], options);
+        let fake = Tensor::randn([6, 1, 1, 2], options);
+        let gp = gradient_penalty(&critic, &real, &fake).unwrap();
+        assert!((gp.double_value(&[]) - 16.0).abs() < 1e-4, "{gp}");
+    }
+
+    #[test]
+    fn penalty_is_differentiable_in_critic() {
+        // d/dw (‖w‖ − 1)² = 2 (‖w‖ − 1) w / ‖w‖ = 2 · 4 · (3, 4) / 5 = (4.8, 6.4).
+        let w = Tensor::from_slice(&[3.0f32, 4.0])
+            .view([2, 1])
+            .set_requires_grad(true);
+        let critic = LinearCritic(w.shallow_clone());
+        let real = Tensor::zeros([4, 2], (Kind::Float, Device::Cpu));
+        let fake = Tensor::ones([4, 2], (Kind::Float, Device::Cpu));
+        gradient_penalty(&critic, &real, &fake).unwrap().backward();
+        let grad = Vec::<f32>::try_from(w.grad().flatten(0, -1)).unwrap();
+        assert!((grad[0] - 4.8).abs() < 1e-4, "{grad:?}");
+        assert!((grad[1] - 6.4).abs() < 1e-4, "{grad:?}");
+    }
+}
