@@ -1,0 +1,115 @@
+/* Proves that the library never calls the allocator: the program is linked with
+ * -Wl,--wrap for every allocation function, so each call from any object in the link,
+ * libambient.a included, goes through a counting wrapper here. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util.h"
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t count, size_t size);
+void *__real_realloc(void *ptr, size_t size);
+void __real_free(void *ptr);
+int __real_posix_memalign(void **out, size_t align, size_t size);
+void *__real_aligned_alloc(size_t align, size_t size);
+void *__real_memalign(size_t align, size_t size);
+
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t count, size_t size);
+void *__wrap_realloc(void *ptr, size_t size);
+void __wrap_free(void *ptr);
+int __wrap_posix_memalign(void **out, size_t align, size_t size);
+void *__wrap_aligned_alloc(size_t align, size_t size);
+void *__wrap_memalign(size_t align, size_t size);
+
+static unsigned long allocator_calls;
+
+void *__wrap_malloc(size_t size) {
+    allocator_calls++;
+    return __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t count, size_t size) {
+    allocator_calls++;
+    return __real_calloc(count, size);
+}
+
+void *__wrap_realloc(void *ptr, size_t size) {
+    allocator_calls++;
+    return __real_realloc(ptr, size);
+}
+
+void __wrap_free(void *ptr) {
+    allocator_calls++;
+    __real_free(ptr);
+}
+
+int __wrap_posix_memalign(void **out, size_t align, size_t size) {
+    allocator_calls++;
+    return __real_posix_memalign(out, align, size);
+}
+
+void *__wrap_aligned_alloc(size_t align, size_t size) {
+    allocator_calls++;
+    return __real_aligned_alloc(align, size);
+}
+
+void *__wrap_memalign(size_t align, size_t size) {
+    allocator_calls++;
+    return __real_memalign(align, size);
+}
+
+#define MAX_LEN (3 * 32 * 32)
+
+static float x[2 * MAX_LEN];
+static float y[1 << 16];
+static float theta[1 << 19];
+
+/* Runs every measurement function on every kind and returns the allocator calls made. */
+static unsigned long measure_every_kind(ambient_shape shape) {
+    unsigned long before = allocator_calls;
+    size_t in_len = shape.channels * shape.height * shape.width;
+    uint8_t kind;
+
+    fill_image(x, 2 * in_len);
+    for (kind = 1; kind <= AMBIENT_MEASUREMENT_KIND_GAUSSIAN_PROJECTION; kind++) {
+        ambient_measurement_params params;
+        ambient_measurement m = {{0}};
+        size_t out_len = 0, theta_len = 0;
+        CHECK_STATUS(ambient_measurement_params_default(kind, &params), AMBIENT_STATUS_OK);
+        params.patch = 8;
+        CHECK_STATUS(ambient_measurement_init(&m, &params, shape), AMBIENT_STATUS_OK);
+        CHECK_STATUS(ambient_measurement_output_len(&m, &out_len), AMBIENT_STATUS_OK);
+        CHECK_STATUS(ambient_measurement_theta_len(&m, &theta_len), AMBIENT_STATUS_OK);
+        CHECK_STATUS(ambient_measurement_apply(&m, x, in_len, 7, y, sizeof y / sizeof y[0]),
+                     AMBIENT_STATUS_OK);
+        CHECK_STATUS(ambient_measurement_apply_batch(&m, x, 2 * in_len, 7, y,
+                                                     sizeof y / sizeof y[0]),
+                     AMBIENT_STATUS_OK);
+        CHECK_STATUS(ambient_measurement_theta(&m, 7, theta, sizeof theta / sizeof theta[0]),
+                     AMBIENT_STATUS_OK);
+        /* Error paths must not allocate either. */
+        CHECK_STATUS(ambient_measurement_apply(&m, x, in_len - 1, 7, y, 1),
+                     AMBIENT_STATUS_LENGTH_MISMATCH);
+    }
+    CHECK(ambient_status_message(AMBIENT_STATUS_OVERLAP) != NULL);
+    CHECK(ambient_version() != NULL);
+    return allocator_calls - before;
+}
+
+int main(void) {
+    const ambient_shape gray = {1, 28, 28};
+    const ambient_shape colour = {3, 32, 32};
+    void *probe;
+
+    /* The counter must see this program's own allocation, or the test proves nothing. */
+    probe = malloc(16);
+    CHECK(allocator_calls == 1);
+    free(probe);
+    CHECK(allocator_calls == 2);
+
+    CHECK(measure_every_kind(gray) == 0);
+    CHECK(measure_every_kind(colour) == 0);
+    printf("allocator calls by the library: %lu\n", allocator_calls - 2);
+    return finish("no_heap");
+}

@@ -1,0 +1,147 @@
+//! Builds `libambient.a` on its own and compiles the C and C++ test programs against it.
+//!
+//! The library is built by a separate `cargo build -p ambient-ffi` into its own target
+//! directory, not taken from the test's build: a workspace-wide build unifies features,
+//! and the features other crates turn on for `ambient-core` (`alloc`, `std`) would end up
+//! in the library, which firmware never gets.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// Libraries the Rust standard library needs when `libambient.a` is linked into a C
+/// program on Linux, as `cargo rustc -- --print native-static-libs` lists them.
+pub const NATIVE_LIBS: [&str; 7] = [
+    "-lgcc_s",
+    "-lutil",
+    "-lrt",
+    "-lpthread",
+    "-lm",
+    "-ldl",
+    "-lc",
+];
+
+/// Warnings every C test program compiles without.
+const C_FLAGS: [&str; 5] = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-Wpedantic"];
+
+/// Warnings every C++ test program compiles without.
+const CXX_FLAGS: [&str; 5] = ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-Wpedantic"];
+
+/// The source language of a test program.
+#[derive(Clone, Copy)]
+pub enum Language {
+    /// C99.
+    C,
+    /// C++17.
+    Cxx,
+}
+
+/// Returns the workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Returns the target directory of the separate library build: `c-abi` inside the target
+/// directory this test was built in (found from the test executable, which cargo puts in
+/// `<target>/<profile>/deps/`).
+pub fn build_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("test executable in <target>/<profile>/deps");
+    target.join("c-abi")
+}
+
+/// Runs `cargo build -p ambient-ffi` with `extra` arguments into [`build_dir`].
+pub fn cargo_build_ffi(extra: &[&str]) -> Output {
+    let cargo = option_env!("CARGO").unwrap_or("cargo");
+    let output = Command::new(cargo)
+        .current_dir(workspace())
+        .args(["build", "-p", "ambient-ffi", "--target-dir"])
+        .arg(build_dir())
+        .args(extra)
+        .env("CARGO_TERM_COLOR", "never")
+        .output()
+        .expect("failed to run cargo");
+    assert!(
+        output.status.success(),
+        "cargo build -p ambient-ffi {extra:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Returns the path of `libambient.a` for the host, building it once per test process.
+pub fn staticlib() -> &'static Path {
+    static LIBRARY: OnceLock<PathBuf> = OnceLock::new();
+    LIBRARY.get_or_init(|| {
+        cargo_build_ffi(&[]);
+        let path = build_dir().join("debug/libambient.a");
+        assert!(path.is_file(), "cargo built no {}", path.display());
+        path
+    })
+}
+
+/// Compiles and links `sources` (paths under `tests/c/`, each a translation unit that
+/// includes `ambient.h`) against the library into the program `name`, with `link_flags`
+/// added before the library, and returns the program's path.
+pub fn compile(name: &str, language: Language, sources: &[&str], link_flags: &[&str]) -> PathBuf {
+    let library = staticlib();
+    let c_dir = workspace().join("tests/c");
+    let out_dir = build_dir().join("programs");
+    std::fs::create_dir_all(&out_dir).expect("create the program directory");
+    let program = out_dir.join(name);
+
+    let (compiler, flags) = match language {
+        Language::C => (
+            std::env::var("CC").unwrap_or_else(|_| "gcc".into()),
+            C_FLAGS,
+        ),
+        Language::Cxx => (
+            std::env::var("CXX").unwrap_or_else(|_| "g++".into()),
+            CXX_FLAGS,
+        ),
+    };
+    let output = Command::new(&compiler)
+        .args(flags)
+        .arg("-I")
+        .arg(workspace().join("include"))
+        .arg("-I")
+        .arg(&c_dir)
+        .args(sources.iter().map(|source| c_dir.join(source)))
+        .arg("-o")
+        .arg(&program)
+        .args(link_flags)
+        .arg(library)
+        .args(NATIVE_LIBS)
+        .output()
+        .unwrap_or_else(|e| panic!("failed to run {compiler}: {e}"));
+    assert!(
+        output.status.success(),
+        "{compiler} failed on {sources:?}:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    program
+}
+
+/// Runs `program` with `args`, asserts that it exits with status 0, and returns its
+/// standard output.
+pub fn run(program: &Path, args: &[&Path]) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("failed to run {}: {e}", program.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let failures: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert!(
+        output.status.success() && failures.is_empty(),
+        "{} exited with {}:\n{}\n{}",
+        program.display(),
+        output.status,
+        failures.join("\n"),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
