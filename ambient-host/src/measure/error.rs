@@ -9,6 +9,12 @@ pub enum MeasureError {
     /// The core rejected the operator's parameters or a buffer length.
     #[error("measurement error: {0}")]
     Core(#[from] ambient_core::measure::MeasureError),
+    /// A tensor handle that holds no tensor (`Tensor::new()`).
+    #[error("{what} is an undefined tensor; pass a batch of images")]
+    Undefined {
+        /// Name of the tensor.
+        what: &'static str,
+    },
     /// A tensor has the wrong shape.
     #[error("{what} has shape {actual:?}, expected {expected:?}")]
     Shape {

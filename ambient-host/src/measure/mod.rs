@@ -199,6 +199,9 @@ impl TchMeasurement {
             });
         }
 
+        if !x.defined() {
+            return Err(MeasureError::Undefined { what: "x" });
+        }
         let mut expected = vec![to_i64(theta.batch, theta.batch)?];
         expected.extend_from_slice(&shape_dims(self.op.input_shape()));
         let actual = x.size();

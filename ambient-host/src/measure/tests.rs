@@ -206,6 +206,16 @@ fn apply_rejects_wrong_shapes() {
 }
 
 #[test]
+fn apply_rejects_undefined_tensor() {
+    let m = TchMeasurement::new(operators(Shape::new(1, 4, 4)).remove(0));
+    let theta = m.sample_theta(1, 1, Device::Cpu).unwrap();
+    assert!(matches!(
+        m.apply(&Tensor::new(), &theta),
+        Err(MeasureError::Undefined { what: "x" })
+    ));
+}
+
+#[test]
 fn apply_rejects_other_element_types() {
     let m = TchMeasurement::new(operators(Shape::new(1, 4, 4)).remove(0));
     let theta = m.sample_theta(1, 1, Device::Cpu).unwrap();
