@@ -13,11 +13,11 @@ pub enum DeviceChoice {
     Cuda,
 }
 
-/// Why the requested device cannot be used.
+/// An error choosing the requested device.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DeviceError {
-    /// CUDA was requested but libtorch sees no CUDA device.
+    /// CUDA was requested, but libtorch finds no CUDA device.
     #[error(
         "--device cuda was requested, but libtorch sees no CUDA device; run \
          `ambient-host doctor` to see why, or use --device cpu"

@@ -15,7 +15,7 @@ pub const LIBTORCH_LIB_DIR: &str = env!("AMBIENT_LIBTORCH_LIB");
 /// Whether the build script found and linked `libtorch_cuda`.
 pub const LINKED_CUDA: bool = matches!(env!("AMBIENT_LIBTORCH_CUDA").as_bytes(), b"1");
 
-/// What one data folder holds.
+/// The content of one data folder.
 #[derive(Debug)]
 pub struct DataSetReport {
     /// The folder.

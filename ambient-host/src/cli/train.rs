@@ -96,7 +96,7 @@ pub struct TrainArgs {
     progress: ProgressArg,
 }
 
-/// How progress is shown.
+/// The progress display.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum ProgressArg {
     Auto,

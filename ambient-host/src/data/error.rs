@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-/// Why a data set could not be read. Every variant names the file or folder involved.
+/// An error reading a data set. Every variant names the file or folder involved.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DataError {
@@ -43,7 +43,7 @@ pub enum DataError {
     WrongRank {
         /// The file.
         path: PathBuf,
-        /// What the file should contain ("images", "labels").
+        /// The expected content ("images: count, rows, columns"...).
         what: &'static str,
         /// The number of dimensions expected.
         expected: usize,

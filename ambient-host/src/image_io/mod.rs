@@ -8,7 +8,7 @@ use std::path::PathBuf;
 pub use grid::{grid_png, GRID_BORDER};
 pub use npy::{encode_npy, write_npy};
 
-/// Why an image or array could not be produced or written.
+/// An error producing or writing an image or array.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ImageIoError {
@@ -17,7 +17,7 @@ pub enum ImageIoError {
     Shape {
         /// The tensor's shape.
         shape: Vec<i64>,
-        /// What the shape must be.
+        /// The shape required.
         reason: &'static str,
     },
     /// PNG encoding failed.

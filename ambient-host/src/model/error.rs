@@ -1,6 +1,6 @@
 //! Errors of building a model.
 
-/// Why a model could not be built for the data.
+/// An error building a model for the data.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ModelError {
@@ -18,7 +18,7 @@ pub enum ModelError {
     InputShape {
         /// The input shape, without the batch dimension.
         shape: Vec<i64>,
-        /// What the shape must satisfy.
+        /// The condition the shape fails.
         reason: &'static str,
     },
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{DiscriminatorArch, GeneratorArch, LatentDistribution, Preset};
 
-/// What the discriminator compares.
+/// The comparison the discriminator makes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -70,7 +70,7 @@ pub struct TrainConfig {
     pub measurement: String,
     /// Every measurement parameter, by its `--param` key.
     pub params: BTreeMap<String, String>,
-    /// What the discriminator compares.
+    /// The comparison the discriminator makes.
     pub mode: Mode,
     /// The model preset.
     pub preset: Preset,

@@ -6,7 +6,7 @@ use crate::data::DataError;
 use crate::image_io::ImageIoError;
 use crate::model::ModelError;
 
-/// Why training could not start, continue or finish.
+/// An error starting, continuing or finishing training.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TrainError {
@@ -49,7 +49,7 @@ pub enum TrainError {
     InvalidOption {
         /// The option (`--mode`, `--batch`...).
         option: &'static str,
-        /// What is wrong and what would work.
+        /// The problem and how to fix it.
         reason: String,
     },
     /// A feature that is planned but not built yet.

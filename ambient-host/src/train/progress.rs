@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// How progress is shown.
+/// The progress display.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProgressKind {
     /// A bar when stderr is a terminal, log lines otherwise.

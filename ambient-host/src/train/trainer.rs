@@ -271,7 +271,7 @@ impl Preview {
     fn write_real(&self, trainer: &Trainer) -> Result<(), TrainError> {
         let real = trainer.real_examples(&self.indices, Self::theta_seed(trainer, 1))?;
         if real.dim() == 4 {
-            let png = grid_png(&real, self.columns)?;
+            let png = grid_png(&for_display(&real)?, self.columns)?;
             write_atomic(&trainer.run.final_grid_path("real"), &png)?;
         }
         Ok(())
@@ -291,7 +291,7 @@ impl Preview {
             let measured = tch::no_grad(|| trainer.measurement.apply(&samples, &theta))?;
             // NOTE: 1-D measurements (projections) get no grid; only image-shaped ones do.
             if measured.dim() == 4 {
-                grids.push(("measured", measured));
+                grids.push(("measured", for_display(&measured)?));
             }
         }
         for (name, images) in grids {
@@ -302,5 +302,17 @@ impl Preview {
             }
         }
         Ok(())
+    }
+}
+
+/// Divides a grid's values by their maximum when it exceeds 1, so that measurements that
+/// rescale kept values (Block-Pixels multiplies them by `1/(1-p)`) show those pixels at
+/// their original intensity instead of saturated.
+fn for_display(images: &Tensor) -> Result<Tensor, TrainError> {
+    let max = images.f_max()?.double_value(&[]);
+    if max > 1.0 {
+        Ok(images.f_div_scalar(max)?)
+    } else {
+        Ok(images.shallow_clone())
     }
 }
