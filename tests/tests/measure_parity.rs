@@ -338,3 +338,33 @@ fn mnist_defaults_match_core() {
         }
     }
 }
+
+/// A training-sized batch (64 MNIST images), large enough that the host builds θ and the
+/// rotation and patch index maps on several threads where the machine has them.
+#[test]
+fn training_batch_matches_core_exactly() {
+    let shape = Shape::new(1, 28, 28);
+    let batch = Batch {
+        shape,
+        images: (0..64 * 784).map(|i| ((i * 53) % 251) as f32 / 250.0).collect(),
+        batch_seed: 77,
+    };
+    let bilinear = MeasurementParams {
+        interpolation: Interpolation::Bilinear,
+        ..MeasurementParams::default()
+    };
+    let cases = [
+        (MeasurementKind::BlockPixels, MeasurementParams::default()),
+        (MeasurementKind::ExtractPatch, MeasurementParams::default()),
+        (MeasurementKind::PadRotateProject, MeasurementParams::default()),
+        (MeasurementKind::PadRotateProjectTheta, bilinear),
+    ];
+    for (kind, params) in cases {
+        let op = Operator::new(kind, shape, &params).unwrap();
+        let (core, host) = measure_both(&op, &batch);
+        assert_eq!(core.len(), host.len(), "{}", kind.name());
+        for (i, (c, h)) in core.iter().zip(&host).enumerate() {
+            assert!(c == h, "{} value {i}: core {c}, host {h}", kind.name());
+        }
+    }
+}

@@ -368,3 +368,22 @@ fn rotation_by_zero_sums_rows() {
         assert_eq!(to_vec(&y), [0.0, 6.0, 15.0, 0.0, 0.0], "{interpolation:?}");
     }
 }
+
+#[test]
+fn parallel_theta_equals_core_theta() {
+    // 4 images × 100 × 784 Gaussian values is enough work for fill_rows to use several
+    // threads on a machine that has them.
+    let params = MeasurementParams::default();
+    let kind = MeasurementKind::GaussianProjection;
+    let op = Operator::new(kind, Shape::new(1, 28, 28), &params).unwrap();
+    let m = TchMeasurement::new(op);
+    let seeds = [3, 1, 4, 1];
+    let theta = m.theta_from_seeds(&seeds, Device::Cpu).unwrap();
+    let len = m.operator().theta_len();
+    let rows = to_vec(theta.values());
+    for (i, seed) in seeds.into_iter().enumerate() {
+        let mut expected = vec![0.0; len];
+        m.operator().theta(seed, &mut expected).unwrap();
+        assert!(rows[i * len..(i + 1) * len] == expected[..], "image {i}");
+    }
+}
