@@ -346,7 +346,9 @@ fn training_batch_matches_core_exactly() {
     let shape = Shape::new(1, 28, 28);
     let batch = Batch {
         shape,
-        images: (0..64 * 784).map(|i| ((i * 53) % 251) as f32 / 250.0).collect(),
+        images: (0..64 * 784)
+            .map(|i| ((i * 53) % 251) as f32 / 250.0)
+            .collect(),
         batch_seed: 77,
     };
     let bilinear = MeasurementParams {
@@ -356,7 +358,10 @@ fn training_batch_matches_core_exactly() {
     let cases = [
         (MeasurementKind::BlockPixels, MeasurementParams::default()),
         (MeasurementKind::ExtractPatch, MeasurementParams::default()),
-        (MeasurementKind::PadRotateProject, MeasurementParams::default()),
+        (
+            MeasurementKind::PadRotateProject,
+            MeasurementParams::default(),
+        ),
         (MeasurementKind::PadRotateProjectTheta, bilinear),
     ];
     for (kind, params) in cases {
