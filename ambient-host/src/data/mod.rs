@@ -12,6 +12,7 @@ mod error;
 pub mod idx;
 mod images;
 pub mod mnist;
+pub mod records;
 
 use std::path::{Path, PathBuf};
 
@@ -119,12 +120,9 @@ pub fn open(path: &Path) -> Result<TrainingData, DataError> {
 }
 
 /// Opens a measurement record file as a [`MeasurementSet`].
-// NOTE: the record reader is not part of this build yet; this is where it plugs in.
 fn open_records(path: &Path) -> Result<TrainingData, DataError> {
-    Err(DataError::Record {
-        path: path.to_path_buf(),
-        source: "training from measurement record files is not supported yet".into(),
-    })
+    let set = records::RecordSet::open(path)?;
+    Ok(TrainingData::Measurements(Box::new(set)))
 }
 
 /// Returns the built-in data folder: the 10,000-digit MNIST subset carried in the source

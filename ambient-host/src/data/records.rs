@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 
 use ambient_core::measure::{Measurement, MeasurementKind, MeasurementParams, Operator};
 use ambient_core::record::{
-    RecordError, RecordHeader, RecordReader, RecordWriter, ValueRange, Version,
-    RECORD_OVERHEAD,
+    RecordError, RecordHeader, RecordReader, RecordWriter, ValueRange, Version, RECORD_OVERHEAD,
 };
 use ambient_core::sampler::image_seed;
 use tch::{Kind, Tensor};
@@ -241,10 +240,7 @@ pub fn record_images(
             .operator()
             .measure(x, image_seed, &mut y)
             .map_err(|e| record_error(e.into()))?;
-        let label = set
-            .labels()
-            .and_then(|l| l.get(i))
-            .map(|&l| u32::from(l));
+        let label = set.labels().and_then(|l| l.get(i)).map(|&l| u32::from(l));
         let n = writer
             .write_record(image_seed, label, &y, &mut buffer)
             .map_err(record_error)?;
@@ -285,5 +281,214 @@ fn torch_error(path: &Path, source: tch::TchError) -> DataError {
     DataError::Torch {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ambient_core::Shape;
+
+    /// Returns a path under the system's temporary folder unique to this process and test.
+    fn temp_path(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("ambient-records-{}-{name}", std::process::id()))
+    }
+
+    fn ramp(len: usize, offset: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| ((i + offset) % 17) as f32 / 16.0)
+            .collect()
+    }
+
+    /// Writes a stream with the core's writer: one record per seed, image `i` a ramp.
+    fn core_stream(header: RecordHeader, seeds: &[u64]) -> Vec<u8> {
+        let mut writer = RecordWriter::new(header).unwrap();
+        let mut stream = vec![0u8; writer.header_len()];
+        writer.write_header(&mut stream).unwrap();
+        let len = header.shape.checked_len().unwrap();
+        let mut y = vec![0.0; writer.operator().output_len()];
+        let mut buffer = vec![0u8; writer.max_record_len()];
+        for (i, &seed) in seeds.iter().enumerate() {
+            writer
+                .operator()
+                .measure(&ramp(len, i), seed, &mut y)
+                .unwrap();
+            let label = (header.classes > 0).then(|| i as u32 % header.classes);
+            let n = writer.write_record(seed, label, &y, &mut buffer).unwrap();
+            stream.extend_from_slice(&buffer[..n]);
+        }
+        let mut end = vec![0u8; writer.end_len()];
+        writer.write_end(&mut end).unwrap();
+        stream.extend_from_slice(&end);
+        stream
+    }
+
+    fn block_pixels_header(shape: Shape) -> RecordHeader {
+        let params = MeasurementParams {
+            p: 0.7,
+            ..MeasurementParams::default()
+        };
+        RecordHeader::new(MeasurementKind::BlockPixels, params, shape).with_classes(3)
+    }
+
+    #[test]
+    fn core_file_reads_as_core_measurements() {
+        let shape = Shape::new(1, 6, 5);
+        let header = block_pixels_header(shape);
+        let seeds = [7, 1 << 40, 3, u64::MAX];
+        let path = temp_path("core-file.ambr");
+        std::fs::write(&path, core_stream(header, &seeds)).unwrap();
+
+        let set = RecordSet::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+
+        assert_eq!(set.len(), 4);
+        assert_eq!(set.seeds(), seeds);
+        assert_eq!(set.labels(), Some(&[0, 1, 2, 0][..]));
+        assert_eq!(set.operator().kind(), MeasurementKind::BlockPixels);
+        assert_eq!(set.operator().input_shape(), shape);
+        assert_eq!(set.params().p, 0.7);
+        assert_eq!(set.measurements().size(), [4, 1, 6, 5]);
+        for (i, &seed) in seeds.iter().enumerate() {
+            let mut y = vec![0.0f32; 30];
+            set.operator().measure(&ramp(30, i), seed, &mut y).unwrap();
+            let row = set.measurements().get(i as i64).flatten(0, -1);
+            let got = Vec::<f32>::try_from(&row).unwrap();
+            assert_eq!(got, y, "record {i}");
+        }
+    }
+
+    #[test]
+    fn one_dimensional_measurements_keep_their_length() {
+        let params = MeasurementParams {
+            projections: 9,
+            ..MeasurementParams::default()
+        };
+        let header = RecordHeader::new(
+            MeasurementKind::GaussianProjection,
+            params,
+            Shape::new(1, 4, 4),
+        );
+        let set =
+            RecordSet::from_bytes(Path::new("g.ambr"), &core_stream(header, &[1, 2])).unwrap();
+        assert_eq!(set.measurements().size(), [2, 9]);
+        assert_eq!(set.labels(), None);
+        assert_eq!(set.stored_values(), 18);
+    }
+
+    #[test]
+    fn truncated_file_names_the_file() {
+        let stream = core_stream(block_pixels_header(Shape::new(1, 4, 4)), &[1, 2, 3]);
+        let path = temp_path("truncated.ambr");
+        std::fs::write(&path, &stream[..stream.len() - 30]).unwrap();
+
+        let error = RecordSet::open(&path).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+
+        let message = error.to_string();
+        assert!(matches!(error, DataError::Record { .. }), "{error:?}");
+        assert!(message.contains(&path.display().to_string()), "{message}");
+        assert!(message.contains("truncated"), "{message}");
+    }
+
+    #[test]
+    fn corrupt_record_is_reported() {
+        let mut stream = core_stream(block_pixels_header(Shape::new(1, 4, 4)), &[1, 2]);
+        let first_value = ambient_core::record::HEADER_LEN + 16;
+        stream[first_value] ^= 0x40;
+        let error = RecordSet::from_bytes(Path::new("bad.ambr"), &stream).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("bad.ambr"), "{message}");
+        assert!(message.contains("record 0 CRC mismatch"), "{message}");
+    }
+
+    #[test]
+    fn missing_file_and_empty_stream_are_errors() {
+        let missing = RecordSet::open(Path::new("/nonexistent/records.ambr")).unwrap_err();
+        assert!(matches!(missing, DataError::Io { .. }), "{missing:?}");
+
+        let empty = core_stream(block_pixels_header(Shape::new(1, 4, 4)), &[]);
+        let error = RecordSet::from_bytes(Path::new("empty.ambr"), &empty).unwrap_err();
+        assert!(matches!(error, DataError::Empty { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn batch_gathers_rows() {
+        let stream = core_stream(block_pixels_header(Shape::new(1, 4, 4)), &[5, 6, 7]);
+        let set = RecordSet::from_bytes(Path::new("b.ambr"), &stream).unwrap();
+        let batch = set.batch(&[2, 0]).unwrap();
+        assert_eq!(batch.size(), [2, 1, 4, 4]);
+        assert!(batch.get(0).equal(&set.measurements().get(2)));
+        assert!(batch.get(1).equal(&set.measurements().get(0)));
+        assert!(matches!(
+            set.batch(&[3]),
+            Err(DataError::IndexOutOfRange {
+                index: 3,
+                len: 3,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn recorded_images_read_back_as_measured() {
+        let shape = Shape::new(1, 5, 4);
+        let pixels: Vec<u8> = (0..3 * 20).map(|i| (i * 37 % 256) as u8).collect();
+        let set =
+            ImageSet::from_bytes(Path::new("digits"), shape, &pixels, Some(vec![4, 0, 9])).unwrap();
+        let params = MeasurementParams {
+            p: 0.5,
+            ..MeasurementParams::default()
+        };
+        let mut reported = Vec::new();
+        let stream = record_images(&set, MeasurementKind::DropRow, &params, 11, None, |done| {
+            reported.push(done)
+        })
+        .unwrap();
+        assert_eq!(reported, [1, 2, 3]);
+
+        let records = RecordSet::from_bytes(Path::new("digits.ambr"), &stream).unwrap();
+        assert_eq!(records.header().classes, 10);
+        assert_eq!(records.labels(), Some(&[4, 0, 9][..]));
+        let op = Operator::new(MeasurementKind::DropRow, shape, &params).unwrap();
+        for i in 0..3 {
+            let x: Vec<f32> = pixels[20 * i..20 * (i + 1)]
+                .iter()
+                .map(|&v| f32::from(v) / 255.0)
+                .collect();
+            let seed = image_seed(11, i as u64);
+            let mut y = vec![0.0f32; 20];
+            op.measure(&x, seed, &mut y).unwrap();
+            assert_eq!(records.seeds()[i], seed);
+            let row = records.measurements().get(i as i64).flatten(0, -1);
+            assert_eq!(Vec::<f32>::try_from(&row).unwrap(), y, "image {i}");
+        }
+    }
+
+    #[test]
+    fn record_images_honours_count_and_rejects_bad_params() {
+        let shape = Shape::new(1, 4, 4);
+        let set = ImageSet::from_bytes(Path::new("d"), shape, &[100; 48], None).unwrap();
+        let params = MeasurementParams::default();
+        let stream = record_images(
+            &set,
+            MeasurementKind::BlockPixels,
+            &params,
+            0,
+            Some(2),
+            |_| {},
+        )
+        .unwrap();
+        let records = RecordSet::from_bytes(Path::new("d.ambr"), &stream).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records.header().classes, 0);
+
+        let bad = MeasurementParams {
+            p: 1.0,
+            ..MeasurementParams::default()
+        };
+        let error =
+            record_images(&set, MeasurementKind::BlockPixels, &bad, 0, None, |_| {}).unwrap_err();
+        assert!(error.to_string().contains("outside [0, 1)"), "{error}");
     }
 }
