@@ -3,6 +3,8 @@
 //! [`Command::run`].
 
 mod doctor;
+mod inspect;
+mod measure;
 mod sample;
 mod train;
 
@@ -25,6 +27,10 @@ pub enum Command {
     Train(Box<train::TrainArgs>),
     /// Generate images from a trained run, as a PNG grid or a .npy array.
     Sample(sample::SampleArgs),
+    /// Measure a clean image set into a measurement record file (.ambr) and a PNG grid.
+    Measure(measure::MeasureArgs),
+    /// Describe a measurement record file (.ambr): its header and a summary of its records.
+    Inspect(inspect::InspectArgs),
     /// Report the libtorch build, CUDA and cuDNN, the training device and the data sets.
     Doctor(doctor::DoctorArgs),
 }
@@ -35,6 +41,8 @@ impl Command {
         match self {
             Self::Train(args) => train::run(*args),
             Self::Sample(args) => sample::run(args),
+            Self::Measure(args) => measure::run(args),
+            Self::Inspect(args) => inspect::run(args),
             Self::Doctor(args) => doctor::run(args),
         }
     }
