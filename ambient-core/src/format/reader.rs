@@ -475,7 +475,7 @@ fn check_int8_layer(layer: &Layer<'_>, k: usize, in_quant: QuantParams) -> Resul
     };
     if depth > crate::nn::int8::MAX_DEPTH {
         return Err(invalid(
-            "int8 dot product longer than 66311 terms can overflow i32",
+            "int8 dot product longer than 65793 terms can overflow i32",
         ));
     }
     if layer.op == Op::ConcatClass && !(-128..=127).contains(&layer.one_q) {

@@ -11,8 +11,9 @@ use super::quant::{multiply_by_quantized_multiplier, ADD_LEFT_SHIFT};
 use crate::format::Tensor;
 
 /// The longest int8 dot product (input features, or input channels times kernel area) that
-/// cannot overflow the i32 accumulator: `(2^31 - 1) / (255 * 127)`.
-pub const MAX_DEPTH: usize = 66_311;
+/// cannot overflow the i32 accumulator for any stored weight, -128 included:
+/// `(2^31 - 1) / (255 * 128)`.
+pub const MAX_DEPTH: usize = 65_793;
 
 /// Per-output-channel requantisation: i32 bias, multiplier and shift, output zero point.
 #[derive(Clone, Copy)]
@@ -133,12 +134,14 @@ pub(crate) fn conv_transpose2d(
         for ix in 0..iw {
             column.fill(0);
             for (c, row) in w.chunks_exact(m).enumerate() {
-                let xv = x[(c * ih + iy) * iw + ix] as i32 - in_zp;
+                let xv = (x[(c * ih + iy) * iw + ix] as i32 - in_zp) as i16;
                 if xv == 0 {
                     continue;
                 }
+                // |xv| <= 255 and |w| <= 128, so the product fits in i16: a 16-bit multiply
+                // (pmullw on x86-64) widened to the i32 accumulator.
                 for (a, &wv) in column.iter_mut().zip(row) {
-                    *a += xv * wv as i32;
+                    *a += (xv * wv as i16) as i32;
                 }
             }
             for (tap, &v) in column.iter().enumerate() {
