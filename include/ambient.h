@@ -41,6 +41,28 @@
 #include <stdint.h>
 
 /**
+ * Bytes of the stream header (format 1.0).
+ */
+#define AMBIENT_RECORD_HEADER_LEN 76
+
+/**
+ * Bytes of a record besides its values (count, seed, label, CRC-32). A record of `n`
+ * values is `AMBIENT_RECORD_OVERHEAD + 4 * n` bytes; `n` is at most the measurement's
+ * output length.
+ */
+#define AMBIENT_RECORD_OVERHEAD 20
+
+/**
+ * Bytes of the end marker.
+ */
+#define AMBIENT_RECORD_END_LEN 16
+
+/**
+ * The `label` of a record in a stream without classes.
+ */
+#define AMBIENT_NO_LABEL UINT32_MAX
+
+/**
  * Major version of the header. Compare with `ambient_version()` to detect a header and
  * library from different releases.
  */
@@ -128,6 +150,25 @@ enum ambient_status
      * A size derived from the shape and parameters does not fit the library's indices.
      */
     AMBIENT_STATUS_SIZE_OVERFLOW = 24,
+    /**
+     * A record stream header field the format cannot store: a value range that is not
+     * finite with lo < hi, a class count of `AMBIENT_NO_LABEL`, or a size above 32 bits.
+     */
+    AMBIENT_STATUS_INVALID_RECORD_HEADER = 30,
+    /**
+     * A record's label is missing, present in a stream without classes, or not below the
+     * class count.
+     */
+    AMBIENT_STATUS_INVALID_LABEL = 31,
+    /**
+     * A measurement passed to the record writer contains NaN or an infinity.
+     */
+    AMBIENT_STATUS_NON_FINITE_VALUE = 32,
+    /**
+     * A measurement passed to the record writer is not zero where its seed's mask drops a
+     * value, so it was measured with another seed.
+     */
+    AMBIENT_STATUS_MASK_MISMATCH = 33,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -330,6 +371,17 @@ typedef struct ambient_shape {
     size_t width;
 } ambient_shape;
 
+/**
+ * Caller-owned storage for one record writer, filled by `ambient_record_writer_init`.
+ *
+ * 512 bytes, aligned to 8, plain data like `ambient_measurement`: declare it anywhere,
+ * zero it before use, nothing to free. It counts the records written, so copies count
+ * separately.
+ */
+typedef struct ambient_record_writer {
+    uint64_t opaque[64];
+} ambient_record_writer;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -456,6 +508,114 @@ ambient_status ambient_measurement_theta(const struct ambient_measurement *measu
  */
 uint64_t ambient_image_seed(uint64_t batch_seed,
                             uint64_t index);
+
+/**
+ * Prepares a writer for a stream of measurements described by `params` on images of
+ * `shape` whose values lie in [`range_lo`, `range_hi`] (0 and 1 for MNIST, -1 and 1 for
+ * colour data sets), with `classes` classes (0 for unlabelled records).
+ *
+ * Fails with the statuses of `ambient_measurement_init`, or with
+ * `AMBIENT_STATUS_INVALID_RECORD_HEADER` for a range that is not finite with
+ * `range_lo < range_hi`, `classes` equal to `AMBIENT_NO_LABEL`, or a size or count above
+ * 2^32 - 2. `out` is written only on success.
+ *
+ * # Safety
+ *
+ * `out` must be NULL or point at writable memory for one `ambient_record_writer`, and
+ * `params` NULL or at a readable `ambient_measurement_params`.
+ */
+ambient_status ambient_record_writer_init(struct ambient_record_writer *out,
+                                          const struct ambient_measurement_params *params,
+                                          struct ambient_shape shape,
+                                          float range_lo,
+                                          float range_hi,
+                                          uint32_t classes);
+
+/**
+ * Writes to `out_len` the length in bytes of the longest record the writer can produce,
+ * `AMBIENT_RECORD_OVERHEAD + 4 * output_len`: the size of the buffer
+ * `ambient_record_writer_write_record` needs.
+ *
+ * # Safety
+ *
+ * `writer` must be NULL or point at an `ambient_record_writer` whose memory has been
+ * written, and `out_len` NULL or at a writable `size_t`.
+ */
+ambient_status ambient_record_writer_max_record_len(const struct ambient_record_writer *writer,
+                                                    size_t *out_len);
+
+/**
+ * Writes to `out_count` the number of records written so far.
+ *
+ * # Safety
+ *
+ * As for `ambient_record_writer_max_record_len`, with `out_count` a writable `uint64_t`.
+ */
+ambient_status ambient_record_writer_records(const struct ambient_record_writer *writer,
+                                             uint64_t *out_count);
+
+/**
+ * Writes the stream header, `AMBIENT_RECORD_HEADER_LEN` bytes, to the front of `out`,
+ * and its length to `out_written`.
+ *
+ * Fails with `AMBIENT_STATUS_BUFFER_TOO_SMALL` when `out_len` is below
+ * `AMBIENT_RECORD_HEADER_LEN`. `out` and `out_written` are written only on success.
+ *
+ * # Safety
+ *
+ * `writer` as for `ambient_record_writer_max_record_len`; `out` NULL or `out_len`
+ * writable bytes; `out_written` NULL or a writable `size_t`.
+ */
+ambient_status ambient_record_writer_write_header(const struct ambient_record_writer *writer,
+                                                  uint8_t *out,
+                                                  size_t out_len,
+                                                  size_t *out_written);
+
+/**
+ * Writes the end marker, `AMBIENT_RECORD_END_LEN` bytes, which stores the number of
+ * records written, to the front of `out`, and its length to `out_written`.
+ *
+ * Fails with `AMBIENT_STATUS_BUFFER_TOO_SMALL` when `out_len` is below
+ * `AMBIENT_RECORD_END_LEN`. `out` and `out_written` are written only on success.
+ *
+ * # Safety
+ *
+ * As for `ambient_record_writer_write_header`.
+ */
+ambient_status ambient_record_writer_write_end(const struct ambient_record_writer *writer,
+                                               uint8_t *out,
+                                               size_t out_len,
+                                               size_t *out_written);
+
+/**
+ * Writes one record to the front of `out` and its length to `out_written`, and counts it.
+ *
+ * `y` is the measurement of one image with theta drawn from `seed`, as
+ * `ambient_measurement_apply` wrote it: exactly `output_len` floats, all finite. `label`
+ * is the image's class below the writer's `classes`, or `AMBIENT_NO_LABEL` when it has
+ * none. `out_len` must be at least `ambient_record_writer_max_record_len`, and `out` must
+ * not overlap `y`.
+ *
+ * Fails with `AMBIENT_STATUS_LENGTH_MISMATCH`, `_INVALID_LABEL`, `_NON_FINITE_VALUE`,
+ * `_BUFFER_TOO_SMALL` or `_MASK_MISMATCH` (a Block-Pixels or Drop-Row/Col `y` that is not
+ * zero where the seed's mask drops a value, so it was measured with another seed).
+ * `out_written` is written only on success, and so is `out`, except that after
+ * `_MASK_MISMATCH` its contents are unspecified. A failed record is not counted.
+ *
+ * # Safety
+ *
+ * `writer` NULL or an `ambient_record_writer` whose memory has been written, not used by
+ * another thread meanwhile; `y` NULL or `y_len` readable floats; `out` NULL or `out_len`
+ * writable bytes; `out_written` NULL or a writable `size_t`.
+ */
+ambient_status ambient_record_writer_write_record(struct ambient_record_writer *writer,
+                                                  uint64_t seed,
+                                                  uint32_t label,
+                                                  const float *y,
+                                                  size_t y_len,
+                                                  uint8_t *out,
+                                                  size_t out_len,
+                                                  size_t *out_written);
 
 /**
  * Returns a static, NUL-terminated English message for `status` (any `ambient_status`

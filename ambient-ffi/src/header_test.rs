@@ -36,3 +36,25 @@ fn header_is_up_to_date() {
          source. Regenerate it with `{BLESS}=1 cargo test -p ambient-ffi header` and commit it."
     );
 }
+
+#[test]
+fn header_names_are_c_names() {
+    let header = generate();
+    // A Rust type missing from [export.rename] keeps its CamelCase name in the header.
+    for unrenamed in [
+        "struct Ambient",
+        "enum Ambient",
+        "int32_t Ambient",
+        "uint8_t Ambient",
+    ] {
+        assert!(
+            !header.contains(unrenamed),
+            "the header contains `{unrenamed}...`: add the type to [export.rename] in \
+             cbindgen.toml"
+        );
+    }
+    assert!(
+        header.is_ascii(),
+        "the header must be ASCII for every C toolchain"
+    );
+}

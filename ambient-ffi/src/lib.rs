@@ -46,9 +46,11 @@
 extern crate std;
 
 mod boundary;
+mod handle;
 pub mod measurement;
 #[cfg(all(target_os = "none", feature = "panic-handler"))]
 mod panic_handler;
+pub mod record;
 pub mod status;
 pub mod version;
 

@@ -45,10 +45,21 @@ pub enum AmbientStatus {
     InvalidShape = 23,
     /// A size derived from the shape and parameters does not fit the library's indices.
     SizeOverflow = 24,
+    /// A record stream header field the format cannot store: a value range that is not
+    /// finite with lo < hi, a class count of `AMBIENT_NO_LABEL`, or a size above 32 bits.
+    InvalidRecordHeader = 30,
+    /// A record's label is missing, present in a stream without classes, or not below the
+    /// class count.
+    InvalidLabel = 31,
+    /// A measurement passed to the record writer contains NaN or an infinity.
+    NonFiniteValue = 32,
+    /// A measurement passed to the record writer is not zero where its seed's mask drops a
+    /// value, so it was measured with another seed.
+    MaskMismatch = 33,
 }
 
 /// Every status, in code order.
-const ALL: [AmbientStatus; 14] = [
+const ALL: [AmbientStatus; 18] = [
     AmbientStatus::Ok,
     AmbientStatus::InternalError,
     AmbientStatus::NullPointer,
@@ -63,6 +74,10 @@ const ALL: [AmbientStatus; 14] = [
     AmbientStatus::InvalidParameter,
     AmbientStatus::InvalidShape,
     AmbientStatus::SizeOverflow,
+    AmbientStatus::InvalidRecordHeader,
+    AmbientStatus::InvalidLabel,
+    AmbientStatus::NonFiniteValue,
+    AmbientStatus::MaskMismatch,
 ];
 
 impl AmbientStatus {
@@ -94,6 +109,14 @@ impl AmbientStatus {
             Self::InvalidParameter => c"a measurement parameter is out of range",
             Self::InvalidShape => c"the image shape has a zero extent or its size overflows",
             Self::SizeOverflow => c"a size derived from the shape and parameters overflows",
+            Self::InvalidRecordHeader => {
+                c"a record header field is invalid (value range, class count or a size)"
+            }
+            Self::InvalidLabel => c"the record label is missing, unexpected or out of range",
+            Self::NonFiniteValue => c"the measurement contains NaN or an infinity",
+            Self::MaskMismatch => {
+                c"the measurement is not zero where its seed's mask drops a value (wrong seed?)"
+            }
         }
     }
 }
@@ -131,7 +154,7 @@ mod tests {
 
     #[test]
     fn codes_are_stable() {
-        let codes: [(AmbientStatus, i32); 14] = [
+        let codes: [(AmbientStatus, i32); 18] = [
             (AmbientStatus::Ok, 0),
             (AmbientStatus::InternalError, 1),
             (AmbientStatus::NullPointer, 10),
@@ -146,6 +169,10 @@ mod tests {
             (AmbientStatus::InvalidParameter, 22),
             (AmbientStatus::InvalidShape, 23),
             (AmbientStatus::SizeOverflow, 24),
+            (AmbientStatus::InvalidRecordHeader, 30),
+            (AmbientStatus::InvalidLabel, 31),
+            (AmbientStatus::NonFiniteValue, 32),
+            (AmbientStatus::MaskMismatch, 33),
         ];
         for (status, code) in codes {
             assert_eq!(status as i32, code, "{status:?}");
@@ -167,7 +194,7 @@ mod tests {
 
     #[test]
     fn message_of_unknown_code() {
-        for code in [-1, 2, 9, 99, i32::MIN, i32::MAX] {
+        for code in [-1, 2, 9, 25, 34, 99, i32::MIN, i32::MAX] {
             let message = unsafe { CStr::from_ptr(ambient_status_message(code)) };
             assert_eq!(message, c"unknown status code", "code {code}");
         }

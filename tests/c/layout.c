@@ -27,6 +27,7 @@ int main(void) {
     FIELD(ambient_shape, height);
     FIELD(ambient_shape, width);
     printf("ambient_measurement %zu\n", sizeof(ambient_measurement));
+    printf("ambient_record_writer %zu\n", sizeof(ambient_record_writer));
     CHECK(sizeof(ambient_status) == 4);
     return finish("layout");
 }

@@ -97,6 +97,44 @@ static unsigned long measure_every_kind(ambient_shape shape) {
     return allocator_calls - before;
 }
 
+/* Writes a record stream of two Block-Pixels records and returns the allocator calls made. */
+static unsigned long write_records(void) {
+    static uint8_t stream[2 * AMBIENT_RECORD_OVERHEAD + 8 * 784 + 256];
+    unsigned long before = allocator_calls;
+    const ambient_shape shape = {1, 28, 28};
+    ambient_measurement_params params;
+    ambient_measurement m = {{0}};
+    ambient_record_writer w = {{0}};
+    size_t pos = 0, written = 0, max_len = 0;
+    uint64_t i;
+
+    fill_image(x, 784);
+    ambient_measurement_params_default(AMBIENT_MEASUREMENT_KIND_BLOCK_PIXELS, &params);
+    CHECK_STATUS(ambient_measurement_init(&m, &params, shape), AMBIENT_STATUS_OK);
+    CHECK_STATUS(ambient_record_writer_init(&w, &params, shape, 0.0f, 1.0f, 0),
+                 AMBIENT_STATUS_OK);
+    CHECK_STATUS(ambient_record_writer_max_record_len(&w, &max_len), AMBIENT_STATUS_OK);
+    CHECK_STATUS(ambient_record_writer_write_header(&w, stream, sizeof stream, &written),
+                 AMBIENT_STATUS_OK);
+    pos += written;
+    for (i = 0; i < 2; i++) {
+        CHECK_STATUS(ambient_measurement_apply(&m, x, 784, i, y, 784), AMBIENT_STATUS_OK);
+        CHECK_STATUS(ambient_record_writer_write_record(&w, i, AMBIENT_NO_LABEL, y, 784,
+                                                        stream + pos, sizeof stream - pos,
+                                                        &written),
+                     AMBIENT_STATUS_OK);
+        pos += written;
+    }
+    CHECK_STATUS(ambient_record_writer_write_record(&w, 9, AMBIENT_NO_LABEL, y, 784,
+                                                    stream + pos, sizeof stream - pos,
+                                                    &written),
+                 AMBIENT_STATUS_MASK_MISMATCH);
+    CHECK_STATUS(ambient_record_writer_write_end(&w, stream + pos, sizeof stream - pos,
+                                                 &written),
+                 AMBIENT_STATUS_OK);
+    return allocator_calls - before;
+}
+
 int main(void) {
     const ambient_shape gray = {1, 28, 28};
     const ambient_shape colour = {3, 32, 32};
@@ -110,6 +148,7 @@ int main(void) {
 
     CHECK(measure_every_kind(gray) == 0);
     CHECK(measure_every_kind(colour) == 0);
+    CHECK(write_records() == 0);
     printf("allocator calls by the library: %lu\n", allocator_calls - 2);
     return finish("no_heap");
 }

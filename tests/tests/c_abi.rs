@@ -14,6 +14,11 @@ mod c_abi {
 use std::mem::{offset_of, size_of};
 
 use ambient::measurement::{AmbientMeasurement, AmbientMeasurementParams, AmbientShape};
+use ambient::record::AmbientRecordWriter;
+use ambient_core::measure::{Measurement, MeasurementKind, MeasurementParams, Operator};
+use ambient_core::record::RecordReader;
+use ambient_core::sampler::image_seed;
+use ambient_core::Shape;
 use c_abi::cases::{self, parse_bits, Printed};
 use c_abi::programs::{build_dir, cargo_build_ffi, compile, run, Language};
 
@@ -138,6 +143,7 @@ fn c_struct_layout_matches_rust() {
         ("ambient_shape.height", offset_of!(AmbientShape, height)),
         ("ambient_shape.width", offset_of!(AmbientShape, width)),
         ("ambient_measurement", size_of::<AmbientMeasurement>()),
+        ("ambient_record_writer", size_of::<AmbientRecordWriter>()),
     ];
     for (name, rust) in rust_layout {
         assert_eq!(
@@ -155,4 +161,104 @@ fn staticlib_builds_for_cortex_m() {
     cargo_build_ffi(&["--target", "thumbv7em-none-eabihf"]);
     let library = build_dir().join("thumbv7em-none-eabihf/debug/libambient.a");
     assert!(library.is_file(), "no {}", library.display());
+}
+
+/// A stream `tests/c/record.c` writes, with its default parameters.
+struct RecordStream {
+    name: &'static str,
+    kind: MeasurementKind,
+    shape: Shape,
+    range: [f32; 2],
+    classes: u32,
+    records: u64,
+}
+
+/// The streams of `tests/c/record.c`, in its order.
+const RECORD_STREAMS: [RecordStream; 4] = [
+    RecordStream {
+        name: "block-pixels",
+        kind: MeasurementKind::BlockPixels,
+        shape: Shape::new(1, 28, 28),
+        range: [0.0, 1.0],
+        classes: 0,
+        records: 5,
+    },
+    RecordStream {
+        name: "convolve-noise",
+        kind: MeasurementKind::ConvolveNoise,
+        shape: Shape::new(3, 16, 12),
+        range: [-1.0, 1.0],
+        classes: 10,
+        records: 4,
+    },
+    RecordStream {
+        name: "drop-row-col",
+        kind: MeasurementKind::DropRowCol,
+        shape: Shape::new(1, 28, 28),
+        range: [0.0, 1.0],
+        classes: 0,
+        records: 3,
+    },
+    RecordStream {
+        name: "keep-patch",
+        kind: MeasurementKind::KeepPatch,
+        shape: Shape::new(1, 28, 28),
+        range: [0.0, 1.0],
+        classes: 2,
+        records: 3,
+    },
+];
+
+#[test]
+fn c_record_streams_read_back() {
+    let program = compile("record", Language::C, &["record.c", "util.c"], &[]);
+    let out_dir = build_dir().join("programs/records");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    run(&program, &[&out_dir]);
+
+    for expected in RECORD_STREAMS {
+        let RecordStream {
+            name,
+            kind,
+            shape,
+            range: [lo, hi],
+            classes,
+            records,
+        } = expected;
+        let stream = std::fs::read(out_dir.join(format!("{name}.ambr"))).unwrap();
+        let mut reader = RecordReader::new(&stream).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let header = *reader.header();
+        assert_eq!(header.kind, kind, "{name}");
+        assert_eq!(header.params, MeasurementParams::default(), "{name}");
+        assert_eq!(header.shape, shape, "{name}");
+        assert_eq!((header.range.lo, header.range.hi), (lo, hi), "{name}");
+        assert_eq!(header.classes, classes, "{name}");
+
+        let op = Operator::new(kind, shape, &MeasurementParams::default()).unwrap();
+        let n_in = shape.checked_len().unwrap();
+        let images = cases::image(records as usize * n_in);
+        let mut values = vec![0.0; op.output_len()];
+        let mut want = vec![0.0; op.output_len()];
+        for (i, x) in images.chunks_exact(n_in).enumerate() {
+            let info = reader.next_record(&mut values).unwrap().expect("a record");
+            let seed = image_seed(77, i as u64);
+            assert_eq!(info.seed, seed, "{name} record {i}");
+            let label = (classes > 0).then(|| i as u32 % classes);
+            assert_eq!(info.label, label, "{name} record {i}");
+            op.measure(x, seed, &mut want).unwrap();
+            assert!(
+                values
+                    .iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{name} record {i}: values differ from ambient-core's measurement"
+            );
+        }
+        assert_eq!(
+            reader.next_record(&mut values).unwrap(),
+            None,
+            "{name}: end marker"
+        );
+        assert_eq!(reader.records(), records, "{name}");
+    }
 }

@@ -11,6 +11,7 @@ use ambient_core::measure::{measure_batch, Measurement, Operator};
 use ambient_core::sampler::image_seed;
 
 use crate::boundary::{guard, input, input_array, out_param, output_array, CallResult};
+use crate::handle;
 use crate::status::AmbientStatus;
 
 /// Caller-owned storage for one measurement operator, filled by `ambient_measurement_init`.
@@ -25,37 +26,21 @@ pub struct AmbientMeasurement {
     opaque: [u64; 64],
 }
 
-/// The layout the library writes into an [`AmbientMeasurement`].
-#[repr(C)]
-struct Stored {
-    tag: u64,
-    operator: Operator,
-}
-
-/// Marks initialised storage; "AMBMEAS" and a layout version.
+/// Marks initialised measurement storage: "AMBMEAS" and a layout version.
 const TAG: u64 = u64::from_le_bytes(*b"AMBMEAS1");
 
-const _: () = assert!(core::mem::size_of::<Stored>() <= core::mem::size_of::<AmbientMeasurement>());
-const _: () =
-    assert!(core::mem::align_of::<Stored>() <= core::mem::align_of::<AmbientMeasurement>());
-// A C caller copies the storage with memcpy and never frees it.
-const _: () = assert!(!core::mem::needs_drop::<Operator>());
+const _: () = assert!(handle::fits::<AmbientMeasurement, Operator>());
 
-/// Returns the operator in a handle after checking the pointer and the tag.
+/// Returns the operator in a measurement handle.
 ///
 /// # Safety
 ///
-/// A non-NULL `handle` must point at an `AmbientMeasurement` whose memory has been written.
-unsafe fn operator<'a>(handle: *const AmbientMeasurement) -> Result<&'a Operator, AmbientStatus> {
-    // Read only the tag word first: the rest is meaningful only once the tag matches.
-    let tag = unsafe { input(handle.cast::<u64>()) }?;
-    if *tag != TAG {
-        return Err(AmbientStatus::InvalidHandle);
-    }
-    // SAFETY: the tag is written only together with a valid `Stored`, at offset 0 of the
-    // same storage, which is large and aligned enough (checked at compile time).
-    let stored = unsafe { &*handle.cast::<Stored>() };
-    Ok(&stored.operator)
+/// A non-NULL `measurement` must point at an `ambient_measurement` whose memory has been
+/// written.
+pub(crate) unsafe fn operator<'a>(
+    measurement: *const AmbientMeasurement,
+) -> Result<&'a Operator, AmbientStatus> {
+    unsafe { handle::get(measurement, TAG) }
 }
 
 /// Fills `out` with the default parameters (the AmbientGAN paper's MNIST settings) for the
@@ -99,14 +84,11 @@ pub unsafe extern "C" fn ambient_measurement_init(
     shape: AmbientShape,
 ) -> AmbientStatus {
     guard(|| {
-        let out = out_param(out)?;
+        let out = handle::out_handle(out)?;
         let params = unsafe { input(params) }?;
         let (kind, core_params) = params.to_core()?;
         let operator = Operator::new(kind, shape.into(), &core_params)?;
-        let stored = Stored { tag: TAG, operator };
-        // SAFETY: the storage is large and aligned enough for `Stored` (checked at
-        // compile time) and writable (caller).
-        unsafe { out.as_ptr().cast::<Stored>().write(stored) };
+        unsafe { handle::put(out, TAG, operator) };
         Ok(())
     })
 }

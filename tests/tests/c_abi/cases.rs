@@ -165,7 +165,7 @@ pub fn all() -> Vec<Case> {
 
 /// Returns `len` values of the test image formula that `fill_image` in `tests/c/util.c`
 /// uses: `((i * 37 + 11) % 101) / 100`, exact in `f32` on both sides.
-fn image(len: usize) -> Vec<f32> {
+pub fn image(len: usize) -> Vec<f32> {
     (0..len)
         .map(|i| ((i * 37 + 11) % 101) as f32 / 100.0)
         .collect()
