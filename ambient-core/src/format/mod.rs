@@ -7,8 +7,9 @@
 //! tensor records, the tensor data (each tensor at a 16-byte-aligned offset), and a CRC-32
 //! of every byte before it as the last four bytes.
 //!
-//! [`crate::nn::Model::parse`] reads a file; with the `writer` feature, [`writer`] makes one,
-//! and with `writer` and `alloc`, [`quantize`] turns a float model into an int8 one.
+//! [`crate::nn::Model::parse`] reads a file; with the `writer` feature, the `writer` module makes
+//! one, and with `writer` and `alloc`, the `quantize` module turns a float model into an int8
+//! one.
 
 mod crc;
 mod error;
@@ -55,7 +56,7 @@ pub const TENSORS_PER_LAYER: usize = 4;
 /// The tensor index that marks an unused tensor slot of a layer record.
 pub const NO_TENSOR: u16 = 0xFFFF;
 
-/// How a model computes: in floating point, or in the int8 integer path.
+/// The arithmetic of a model: floating point, or the int8 integer path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Compute {

@@ -158,7 +158,7 @@ fn chain_shapes_do_not_connect() {
         }
     );
     // The reshape claims [4, 2, 4]: same element count, so it is valid, but the batch norm
-    // after it still says [2, 4, 4].
+    // after it still stores [2, 4, 4].
     let file = patched(&small_file(), |b| {
         put_u32(b, layer_at(1) + 20, 4);
         put_u32(b, layer_at(1) + 24, 2);

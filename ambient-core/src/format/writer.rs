@@ -199,7 +199,7 @@ fn check_tensor(
     }
 }
 
-/// The byte layout of a file: where the tables end and the total length.
+/// Returns the byte layout of a file: where the tables end, and the total length.
 fn layout(spec: &ModelSpec<'_>) -> Result<(usize, usize), FormatError> {
     let overflow = FormatError::SizeOverflow {
         layer: spec.layers.len(),

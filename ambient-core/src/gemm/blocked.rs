@@ -77,7 +77,11 @@ fn pack_b_block(d: Dims, b: &[f32], pc: usize, kb: usize, jc: usize, nb: usize, 
         for (kk, row) in panel.chunks_exact_mut(NR).enumerate() {
             let base = (pc + kk) * d.b.rows + (jc + p * NR) * d.b.cols;
             for (j, v) in row.iter_mut().enumerate() {
-                *v = if j < cols { b[base + j * d.b.cols] } else { 0.0 };
+                *v = if j < cols {
+                    b[base + j * d.b.cols]
+                } else {
+                    0.0
+                };
             }
         }
     }
@@ -100,7 +104,11 @@ fn pack_a_block<S: WeightSource>(
         for (kk, col) in panel.chunks_exact_mut(MR).enumerate() {
             let base = (ic + p * MR) * d.a.rows + (pc + kk) * d.a.cols;
             for (i, v) in col.iter_mut().enumerate() {
-                *v = if i < rows { a.get(base + i * d.a.rows) } else { 0.0 };
+                *v = if i < rows {
+                    a.get(base + i * d.a.rows)
+                } else {
+                    0.0
+                };
             }
         }
     }
@@ -168,7 +176,8 @@ mod tests {
             for j in 0..d.n {
                 let mut s = 0.0f64;
                 for p in 0..d.k {
-                    s += a[i * d.a.rows + p * d.a.cols] as f64 * b[p * d.b.rows + j * d.b.cols] as f64;
+                    s += a[i * d.a.rows + p * d.a.cols] as f64
+                        * b[p * d.b.rows + j * d.b.cols] as f64;
                 }
                 c[i * d.n + j] = s as f32;
             }
@@ -192,8 +201,16 @@ mod tests {
             m,
             k,
             n,
-            a: if transpose_a { Strides::col_major(m) } else { Strides::row_major(k) },
-            b: if transpose_b { Strides::col_major(k) } else { Strides::row_major(n) },
+            a: if transpose_a {
+                Strides::col_major(m)
+            } else {
+                Strides::row_major(k)
+            },
+            b: if transpose_b {
+                Strides::col_major(k)
+            } else {
+                Strides::row_major(n)
+            },
             c: Strides::row_major(n),
         };
         let mut c = std::vec![f32::NAN; m * n];
@@ -201,7 +218,10 @@ mod tests {
         gemm(d, &a.as_slice(), &b, &mut c, &mut pack);
         let want = naive(d, &a, &b);
         for (got, want) in c.iter().zip(&want) {
-            assert!((got - want).abs() <= 1e-4 * (k as f32).sqrt() + 1e-5, "{got} vs {want}");
+            assert!(
+                (got - want).abs() <= 1e-4 * (k as f32).sqrt() + 1e-5,
+                "{got} vs {want}"
+            );
         }
     }
 

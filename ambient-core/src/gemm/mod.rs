@@ -4,11 +4,11 @@
 //! slices in caller scratch; every operand has a row and a column stride, so transposed
 //! views need no copies. Two routes compute it:
 //!
-//! - [`GemmRoute::Blocked`]: the crate's own cache-blocked kernel ([`blocked`]), which
-//!   packs panels of `A` and `B` into a caller buffer of [`pack_len`] floats and never
+//! - [`GemmRoute::Blocked`]: the crate's own cache-blocked kernel, which packs panels of
+//!   `A` and `B` into a caller buffer sized by the model's scratch plan and never
 //!   allocates. Packing reads the weights through `from_le_bytes` or the f16 conversion, so
 //!   any weight alignment and dtype works.
-//! - [`GemmRoute::MatrixMultiply`] (feature `alloc`): `matrixmultiply::sgemm`, which
+//! - `GemmRoute::MatrixMultiply` (feature `alloc`): `matrixmultiply::sgemm`, which
 //!   allocates its own packing buffers. It needs `A` as an aligned f32 slice; f16 or
 //!   misaligned weights take the blocked route.
 
@@ -149,7 +149,9 @@ fn route_matrixmultiply(route: GemmRoute, d: Dims, a: &[f32], b: &[f32], c: &mut
         let small = s.rows <= isize::MAX as usize && s.cols <= isize::MAX as usize;
         small && s.extent(m, n).is_some_and(|e| e <= len)
     };
-    if !(fits(d.a, d.m, d.k, a.len()) && fits(d.b, d.k, d.n, b.len()) && fits(d.c, d.m, d.n, c.len()))
+    if !(fits(d.a, d.m, d.k, a.len())
+        && fits(d.b, d.k, d.n, b.len())
+        && fits(d.c, d.m, d.n, c.len()))
     {
         return false;
     }

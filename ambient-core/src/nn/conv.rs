@@ -30,13 +30,20 @@ impl ConvGeometry {
 /// Returns the floats of scratch [`conv2d`] needs: the im2col matrix and the packing.
 pub(crate) fn conv2d_temp(g: &ConvGeometry) -> Option<usize> {
     let (k, n) = (g.patch_len(), g.out_plane());
-    k.checked_mul(n)?.checked_add(pack_len(g.output.channels, k, n))
+    k.checked_mul(n)?
+        .checked_add(pack_len(g.output.channels, k, n))
 }
 
 /// Returns the input index read by output position `o` at kernel offset `kk`, or `None` in
 /// the zero padding: `o * stride + kk - pad` when it lies in `0..len`.
 #[inline(always)]
-pub(crate) fn source_index(o: usize, stride: usize, kk: usize, pad: usize, len: usize) -> Option<usize> {
+pub(crate) fn source_index(
+    o: usize,
+    stride: usize,
+    kk: usize,
+    pad: usize,
+    len: usize,
+) -> Option<usize> {
     let t = o * stride + kk;
     (t >= pad && t - pad < len).then(|| t - pad)
 }

@@ -12,7 +12,8 @@ use crate::gemm::{gemm, pack_len, Dims, GemmRoute, Strides};
 pub(crate) fn conv_transpose2d_temp(g: &ConvGeometry) -> Option<usize> {
     let m = g.output.channels * g.p.kernel.0 * g.p.kernel.1;
     let n = g.in_plane();
-    m.checked_mul(n)?.checked_add(pack_len(m, g.input.channels, n))
+    m.checked_mul(n)?
+        .checked_add(pack_len(m, g.input.channels, n))
 }
 
 /// Scatters a column matrix `[out_c * kh * kw, ih * iw]` into the output image, adding: input

@@ -74,7 +74,10 @@ impl fmt::Display for InferError {
                 index,
                 label,
                 classes,
-            } => write!(f, "label {label} at index {index} is not below the {classes} classes"),
+            } => write!(
+                f,
+                "label {label} at index {index} is not below the {classes} classes"
+            ),
             Self::ScratchTooSmall { needed, actual } => {
                 write!(f, "scratch holds {actual} bytes, the model needs {needed}")
             }

@@ -164,7 +164,14 @@ fn elementwise(layer: &Layer<'_>, in_quant: QuantParams, y: &mut [i8], labels: &
         Op::CondBatchNorm => {
             let w = tensor(layer, 0).as_i8_slice();
             for (img, &label) in y.chunks_exact_mut(len).zip(labels) {
-                int8::affine(img, w, &requant(layer), zp, label as usize * channels, plane);
+                int8::affine(
+                    img,
+                    w,
+                    &requant(layer),
+                    zp,
+                    label as usize * channels,
+                    plane,
+                );
             }
         }
         Op::Relu | Op::LeakyRelu { .. } | Op::Tanh | Op::Sigmoid => {

@@ -24,12 +24,42 @@ pub(crate) struct Requant<'a> {
 }
 
 impl Requant<'_> {
+    /// Returns the requantisation of channel `c`, read once from the tensors.
+    #[inline]
+    pub(crate) fn channel(&self, c: usize) -> ChannelRequant {
+        ChannelRequant {
+            bias: self.bias.i32_at(c),
+            multiplier: self.pairs.i32_at(2 * c),
+            shift: self.pairs.i32_at(2 * c + 1),
+            out_zp: self.out_zp,
+        }
+    }
+
     /// Returns the int8 output of channel `c` for accumulator `acc`.
     #[inline]
     pub(crate) fn apply(&self, c: usize, acc: i32) -> i8 {
-        let m = self.pairs.i32_at(2 * c);
-        let s = self.pairs.i32_at(2 * c + 1);
-        let v = multiply_by_quantized_multiplier(acc.saturating_add(self.bias.i32_at(c)), m, s);
+        self.channel(c).apply(acc)
+    }
+}
+
+/// The requantisation of one output channel.
+#[derive(Clone, Copy)]
+pub(crate) struct ChannelRequant {
+    bias: i32,
+    multiplier: i32,
+    shift: i32,
+    out_zp: i32,
+}
+
+impl ChannelRequant {
+    /// Returns the int8 output for accumulator `acc`.
+    #[inline]
+    pub(crate) fn apply(&self, acc: i32) -> i8 {
+        let v = multiply_by_quantized_multiplier(
+            acc.saturating_add(self.bias),
+            self.multiplier,
+            self.shift,
+        );
         v.saturating_add(self.out_zp).clamp(-128, 127) as i8
     }
 }
@@ -46,8 +76,15 @@ fn centre(x: &[i8], zp: i32, out: &mut [i16]) {
 }
 
 /// Fully connected: `x` is `[batch, in_len]`, `y` is `[batch, out_len]`, `w` is
-/// `[out_len, in_len]`; `x16` holds `in_len` values.
-pub(crate) fn dense(w: &[i8], rq: &Requant<'_>, in_zp: i32, x: &[i8], y: &mut [i8], x16: &mut [i16]) {
+/// `[out_len, in_len]`; `x16` has room for `in_len` values.
+pub(crate) fn dense(
+    w: &[i8],
+    rq: &Requant<'_>,
+    in_zp: i32,
+    x: &[i8],
+    y: &mut [i8],
+    x16: &mut [i16],
+) {
     let in_len = x16.len();
     let out_len = w.len() / in_len;
     for (xb, yb) in x.chunks_exact(in_len).zip(y.chunks_exact_mut(out_len)) {
@@ -85,7 +122,7 @@ fn im2col_transposed(x: &[i8], g: &ConvGeometry, zp: i32, col: &mut [i16]) {
     }
 }
 
-/// Convolves one image; `col` holds `out_plane * patch_len` values.
+/// Convolves one image; `col` has room for `out_plane * patch_len` values.
 pub(crate) fn conv2d(
     g: &ConvGeometry,
     w: &[i8],
@@ -97,9 +134,14 @@ pub(crate) fn conv2d(
 ) {
     let k = g.patch_len();
     im2col_transposed(x, g, in_zp, col);
-    for (o, (row, plane)) in w.chunks_exact(k).zip(y.chunks_exact_mut(g.out_plane())).enumerate() {
+    for (o, (row, plane)) in w
+        .chunks_exact(k)
+        .zip(y.chunks_exact_mut(g.out_plane()))
+        .enumerate()
+    {
+        let channel = rq.channel(o);
         for (patch, out) in col.chunks_exact(k).zip(plane.iter_mut()) {
-            *out = rq.apply(o, dot(row, patch));
+            *out = channel.apply(dot(row, patch));
         }
     }
 }
@@ -144,19 +186,31 @@ pub(crate) fn conv_transpose2d(
                     *a += (xv * wv as i16) as i32;
                 }
             }
-            for (tap, &v) in column.iter().enumerate() {
-                let (o, ky, kx) = (tap / (kh * kw), (tap / kw) % kh, tap % kw);
-                let oy = source_index(iy, g.p.stride.0, ky, g.p.padding.0, oh);
-                let ox = source_index(ix, g.p.stride.1, kx, g.p.padding.1, ow);
-                if let (Some(oy), Some(ox)) = (oy, ox) {
-                    acc[(o * oh + oy) * ow + ox] += v;
+            let mut taps = column.chunks_exact(kw);
+            for o in 0..g.output.channels {
+                for ky in 0..kh {
+                    let Some(row) = taps.next() else { break };
+                    let Some(oy) = source_index(iy, g.p.stride.0, ky, g.p.padding.0, oh) else {
+                        continue;
+                    };
+                    let out_row = &mut acc[(o * oh + oy) * ow..(o * oh + oy + 1) * ow];
+                    for (kx, &v) in row.iter().enumerate() {
+                        if let Some(ox) = source_index(ix, g.p.stride.1, kx, g.p.padding.1, ow) {
+                            out_row[ox] += v;
+                        }
+                    }
                 }
             }
         }
     }
-    for (o, (plane, out)) in acc.chunks_exact(oh * ow).zip(y.chunks_exact_mut(oh * ow)).enumerate() {
+    for (o, (plane, out)) in acc
+        .chunks_exact(oh * ow)
+        .zip(y.chunks_exact_mut(oh * ow))
+        .enumerate()
+    {
+        let channel = rq.channel(o);
         for (&a, q) in plane.iter().zip(out.iter_mut()) {
-            *q = rq.apply(o, a);
+            *q = channel.apply(a);
         }
     }
 }
@@ -173,8 +227,9 @@ pub(crate) fn affine(
 ) {
     for (c, ch) in x.chunks_exact_mut(plane).enumerate() {
         let wc = w[offset + c] as i32;
+        let channel = rq.channel(offset + c);
         for v in ch {
-            *v = rq.apply(offset + c, (*v as i32 - in_zp) * wc);
+            *v = channel.apply((*v as i32 - in_zp) * wc);
         }
     }
 }

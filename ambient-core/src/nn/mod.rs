@@ -2,7 +2,7 @@
 //! stored as f32 or f16) and in int8.
 //!
 //! [`Model::parse`] validates a weight file and plans its scratch; [`Model::scratch_len`]
-//! and [`Model::scratch_align`] say exactly how much caller memory a batch needs; and
+//! and [`Model::scratch_align`] return exactly the caller memory a batch needs, and
 //! [`Model::generate`] runs the batch without allocating. The heavy layers are lowered to
 //! matrix products (im2col for convolutions, col2im for transposed convolutions) computed
 //! by [`crate::gemm`] in f32, or by the integer kernels of [`int8`] in int8.

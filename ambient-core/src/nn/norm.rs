@@ -6,7 +6,13 @@ use crate::format::Tensor;
 /// Applies `y = scale[c] * x + shift[c]` in place to one image of `channels` planes.
 /// `offset` selects the row of a conditional batch norm's `[classes, channels]` tables
 /// (`label * channels`), and is 0 for a plain batch norm.
-pub(crate) fn affine(x: &mut [f32], scale: &Tensor<'_>, shift: &Tensor<'_>, offset: usize, plane: usize) {
+pub(crate) fn affine(
+    x: &mut [f32],
+    scale: &Tensor<'_>,
+    shift: &Tensor<'_>,
+    offset: usize,
+    plane: usize,
+) {
     for (c, ch) in x.chunks_exact_mut(plane).enumerate() {
         let a = scale.f32_at(offset + c);
         let b = shift.f32_at(offset + c);
@@ -56,7 +62,9 @@ pub fn fold_affine_into(
     shift: &[f32],
 ) -> bool {
     let channels = bias.len();
-    let n = outer.checked_mul(channels).and_then(|v| v.checked_mul(inner));
+    let n = outer
+        .checked_mul(channels)
+        .and_then(|v| v.checked_mul(inner));
     if n != Some(weight.len()) || scale.len() != channels || shift.len() != channels {
         return false;
     }

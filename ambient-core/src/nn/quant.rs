@@ -25,7 +25,11 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
         return i32::MAX;
     }
     let ab = a as i64 * b as i64;
-    let nudge = if ab >= 0 { 1i64 << 30 } else { 1 - (1i64 << 30) };
+    let nudge = if ab >= 0 {
+        1i64 << 30
+    } else {
+        1 - (1i64 << 30)
+    };
     // Division truncates toward zero, as C++'s does; a shift would floor instead.
     ((ab + nudge) / (1i64 << 31)) as i32
 }
@@ -49,7 +53,10 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
     let left = shift.clamp(0, 30) as u32;
     let right = (-shift).clamp(0, 31) as u32;
     let shifted = x.saturating_mul(1 << left);
-    rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right)
+    rounding_divide_by_pot(
+        saturating_rounding_doubling_high_mul(shifted, multiplier),
+        right,
+    )
 }
 
 /// Returns whether a stored `(multiplier, shift)` pair is one [`quantize_multiplier`] can
@@ -154,7 +161,9 @@ pub fn quantize_per_channel(
     q: &mut [i8],
     scales: &mut [f32],
 ) -> bool {
-    let n = outer.checked_mul(channels).and_then(|v| v.checked_mul(inner));
+    let n = outer
+        .checked_mul(channels)
+        .and_then(|v| v.checked_mul(inner));
     if n != Some(weights.len()) || q.len() != weights.len() || scales.len() != channels {
         return false;
     }
@@ -223,8 +232,14 @@ mod tests {
     #[test]
     fn srdhm_hand_values() {
         // 2 * 2^30 * 2^30 / 2^32 = 2^29.
-        assert_eq!(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);
-        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(1 << 30, 1 << 30),
+            1 << 29
+        );
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN),
+            i32::MAX
+        );
         // 2 * 3 * 2^30 / 2^32 = 1.5 rounds up to 2. gemmlowp's negative nudge is 1 - 2^30,
         // so -1.5 becomes -2 + 2^-31 and truncates to -1.
         assert_eq!(saturating_rounding_doubling_high_mul(3, 1 << 30), 2);

@@ -5,7 +5,14 @@ use crate::Shape;
 
 /// Crops one image of shape `input` to `output`, dropping `top` rows and `left` columns
 /// first (the bottom and right margins follow from the shapes).
-pub(crate) fn crop<T: Copy>(x: &[T], input: Shape, output: Shape, top: usize, left: usize, y: &mut [T]) {
+pub(crate) fn crop<T: Copy>(
+    x: &[T],
+    input: Shape,
+    output: Shape,
+    top: usize,
+    left: usize,
+    y: &mut [T],
+) {
     let (ih, iw) = (input.height, input.width);
     let (oh, ow) = (output.height, output.width);
     for c in 0..output.channels {
@@ -35,7 +42,14 @@ pub(crate) fn upsample2x<T: Copy>(x: &[T], input: Shape, y: &mut [T]) {
 
 /// Writes the planes of the one-hot class after an image: `y` holds the input's values
 /// already, then `classes` planes of `plane` values, `one` in plane `label`, `zero` elsewhere.
-pub(crate) fn one_hot_planes<T: Copy>(y: &mut [T], in_len: usize, plane: usize, label: usize, zero: T, one: T) {
+pub(crate) fn one_hot_planes<T: Copy>(
+    y: &mut [T],
+    in_len: usize,
+    plane: usize,
+    label: usize,
+    zero: T,
+    one: T,
+) {
     for (c, p) in y[in_len..].chunks_exact_mut(plane).enumerate() {
         p.fill(if c == label { one } else { zero });
     }

@@ -1,4 +1,5 @@
-//! The generators of the paper, in float: shapes, scratch and GEMM-route agreement.
+//! The generators of the AmbientGAN paper (Bora, Price and Dimakis, ICLR 2018) and its
+//! reference code, in float: shapes, scratch and GEMM-route agreement.
 
 use std::vec::Vec;
 
@@ -72,7 +73,7 @@ pub(crate) fn celeba_dcgan(seed: u64) -> Net {
     net
 }
 
-/// The CIFAR-10 ResNet generator at width 32 (the paper uses 128): three up-blocks of
+/// The CIFAR-10 ResNet generator at width 32 (the reference code uses 128): three up-blocks of
 /// conditional BN, ReLU, upsample + 3x3 conv, conditional BN, ReLU, 3x3 conv, with an
 /// upsample + 1x1 conv shortcut added back; then BN, ReLU, 3x3 conv to 3 channels, tanh.
 pub(crate) fn cifar_resnet(seed: u64) -> Net {
@@ -165,4 +166,12 @@ fn cpu_preset_scratch_is_small() {
     assert!(per_image < 400_000, "scratch for one image {per_image}");
     let sixty_four = model.scratch_len(64).unwrap();
     assert!(sixty_four < 64 * per_image);
+}
+
+#[test]
+fn model_table_fits_documented_size() {
+    // The layer table is a plain value; the Model docs promise a few tens of kilobytes.
+    let size = core::mem::size_of::<Model<'_>>();
+    std::eprintln!("size_of::<Model>() = {size}");
+    assert!(size < 48 * 1024, "Model is {size} bytes");
 }
