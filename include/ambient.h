@@ -41,6 +41,11 @@
 #include <stdint.h>
 
 /**
+ * The alignment in bytes that generator scratch must start at.
+ */
+#define AMBIENT_SCRATCH_ALIGN 16
+
+/**
  * Bytes of the stream header (format 1.0).
  */
 #define AMBIENT_RECORD_HEADER_LEN 76
@@ -156,8 +161,8 @@ enum ambient_status
      */
     AMBIENT_STATUS_INVALID_RECORD_HEADER = 30,
     /**
-     * A record's label is missing, present in a stream without classes, or not below the
-     * class count.
+     * A class label is missing, given where there are no classes, or not below the class
+     * count (record writing and generation).
      */
     AMBIENT_STATUS_INVALID_LABEL = 31,
     /**
@@ -169,6 +174,26 @@ enum ambient_status
      * value, so it was measured with another seed.
      */
     AMBIENT_STATUS_MASK_MISMATCH = 33,
+    /**
+     * The bytes are not a weight file (they do not start with the magic `AMBW`).
+     */
+    AMBIENT_STATUS_NOT_A_MODEL = 40,
+    /**
+     * The weight file's major format version is newer than this library reads.
+     */
+    AMBIENT_STATUS_UNSUPPORTED_MODEL_VERSION = 41,
+    /**
+     * The weight file's CRC-32 does not match its bytes: it is corrupt.
+     */
+    AMBIENT_STATUS_MODEL_CHECKSUM_MISMATCH = 42,
+    /**
+     * The weight file is shorter or longer than its header states.
+     */
+    AMBIENT_STATUS_MODEL_TRUNCATED = 43,
+    /**
+     * The weight file is malformed: an invalid header field, layer, tensor or shape.
+     */
+    AMBIENT_STATUS_INVALID_MODEL = 44,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -265,6 +290,61 @@ enum ambient_interpolation
 typedef enum ambient_interpolation ambient_interpolation;
 #else
 typedef uint8_t ambient_interpolation;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The arithmetic of a model (the `compute` field of `ambient_model_info`).
+ */
+enum ambient_compute
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint8_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * f32 arithmetic, weights stored as f32 or f16.
+     */
+    AMBIENT_COMPUTE_FLOAT = 0,
+    /**
+     * int8 weights and activations with i32 accumulation (the TensorFlow Lite
+     * convention); outputs are dequantised to float.
+     */
+    AMBIENT_COMPUTE_INT8 = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ambient_compute ambient_compute;
+#else
+typedef uint8_t ambient_compute;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The range of a model's output values (the `value_range` field of `ambient_model_info`).
+ */
+enum ambient_value_range
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint8_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * No bounded activation at the end.
+     */
+    AMBIENT_VALUE_RANGE_UNBOUNDED = 0,
+    /**
+     * [0, 1], after a sigmoid (MNIST): pixel = 255 * value.
+     */
+    AMBIENT_VALUE_RANGE_ZERO_ONE = 1,
+    /**
+     * [-1, 1], after a tanh (colour data sets): pixel = 127.5 * (value + 1).
+     */
+    AMBIENT_VALUE_RANGE_MINUS_ONE_ONE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ambient_value_range ambient_value_range;
+#else
+typedef uint8_t ambient_value_range;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -370,6 +450,60 @@ typedef struct ambient_shape {
      */
     size_t width;
 } ambient_shape;
+
+/**
+ * Caller-owned storage for one opened generator, filled by `ambient_model_open`.
+ *
+ * 32 KiB, aligned to 8: the model's layer table, which points into the weight bytes.
+ * Plain data like `ambient_measurement` (zero it before use, nothing to free), but valid
+ * only while the weight bytes it was opened from stay in place and unchanged. On a
+ * microcontroller declare it `static`: it is too large for most stacks.
+ */
+typedef struct ambient_model {
+    uint64_t opaque[4096];
+} ambient_model;
+
+/**
+ * The sizes and kind of an opened model, all a caller needs to run it.
+ */
+typedef struct ambient_model_info {
+    /**
+     * Floats of `z` per image.
+     */
+    size_t latent_len;
+    /**
+     * Number of classes; 0 for an unconditional generator, which takes no labels.
+     */
+    size_t classes;
+    /**
+     * Shape of one generated image.
+     */
+    struct ambient_shape output_shape;
+    /**
+     * Floats of one generated image (channels * height * width).
+     */
+    size_t output_len;
+    /**
+     * The weight file's length in bytes.
+     */
+    size_t file_len;
+    /**
+     * An `ambient_compute` code.
+     */
+    uint8_t compute;
+    /**
+     * An `ambient_value_range` code.
+     */
+    uint8_t value_range;
+    /**
+     * Major version of the weight format.
+     */
+    uint16_t format_major;
+    /**
+     * Minor version of the weight format.
+     */
+    uint16_t format_minor;
+} ambient_model_info;
 
 /**
  * Caller-owned storage for one record writer, filled by `ambient_record_writer_init`.
@@ -508,6 +642,93 @@ ambient_status ambient_measurement_theta(const struct ambient_measurement *measu
  */
 uint64_t ambient_image_seed(uint64_t batch_seed,
                             uint64_t index);
+
+/**
+ * Opens the weight file (`.amb`) in `bytes` into `out`, checking its CRC-32 and every
+ * size, offset and layer. Nothing is copied: the model reads its weights from `bytes`
+ * (flash on a microcontroller), which must stay valid and unchanged while `out` is used.
+ * `bytes` may have any alignment; 16-byte-aligned bytes make f32 weights faster to read.
+ *
+ * Fails with `AMBIENT_STATUS_NOT_A_MODEL`, `_UNSUPPORTED_MODEL_VERSION`,
+ * `_MODEL_CHECKSUM_MISMATCH`, `_MODEL_TRUNCATED` or `_INVALID_MODEL`; `out` is written only
+ * on success.
+ *
+ * # Safety
+ *
+ * `out` must be NULL or point at writable memory for one `ambient_model`; `bytes` NULL or
+ * `bytes_len` readable bytes, kept valid and unchanged while the model is used.
+ */
+ambient_status ambient_model_open(struct ambient_model *out,
+                                  const uint8_t *bytes,
+                                  size_t bytes_len);
+
+/**
+ * Writes the model's sizes and kind into `out`.
+ *
+ * # Safety
+ *
+ * `model` must be NULL or point at an `ambient_model` whose memory has been written and
+ * whose weight bytes are still valid; `out` NULL or a writable `ambient_model_info`.
+ */
+ambient_status ambient_model_get_info(const struct ambient_model *model,
+                                      struct ambient_model_info *out);
+
+/**
+ * Writes to `out_len` the exact number of scratch bytes `ambient_model_generate` needs
+ * for `batch` images (every live activation and the largest layer's working memory).
+ *
+ * Fails with `AMBIENT_STATUS_SIZE_OVERFLOW` when the size does not fit in `size_t`.
+ *
+ * # Safety
+ *
+ * As for `ambient_model_get_info`, with `out_len` a writable `size_t`.
+ */
+ambient_status ambient_model_scratch_len(const struct ambient_model *model,
+                                         size_t batch,
+                                         size_t *out_len);
+
+/**
+ * Generates a batch: `z` contains `batch * latent_len` floats, one latent vector after the
+ * other (`z_len` must be a nonzero multiple of `latent_len`), and the first
+ * `batch * output_len` floats of `out` receive the images one after the other, each
+ * `[channels, height, width]`.
+ *
+ * `labels` contains one class index below `classes` per image for a conditional model; pass
+ * NULL and 0 for an unconditional one. `scratch` is working memory of at least
+ * `ambient_model_scratch_len(batch)` bytes starting at a multiple of
+ * `AMBIENT_SCRATCH_ALIGN`; its contents are unspecified afterwards. No two of `z`,
+ * `labels`, `out`, `scratch` and the weight bytes may overlap. `out` is written only on
+ * success.
+ *
+ * Fails with `AMBIENT_STATUS_LENGTH_MISMATCH` (z or labels), `_INVALID_LABEL`,
+ * `_BUFFER_TOO_SMALL` (out or scratch), `_MISALIGNED`, `_OVERLAP` or `_SIZE_OVERFLOW`.
+ *
+ * # Safety
+ *
+ * `model` as for `ambient_model_get_info`; every non-NULL array must hold as many valid
+ * elements as its length says, and nothing else may access `out` and `scratch` meanwhile.
+ */
+ambient_status ambient_model_generate(const struct ambient_model *model,
+                                      const float *z,
+                                      size_t z_len,
+                                      const uint32_t *labels,
+                                      size_t labels_len,
+                                      float *out,
+                                      size_t out_len,
+                                      uint8_t *scratch,
+                                      size_t scratch_len);
+
+/**
+ * Fills `z` with independent standard normal draws from `seed`, by the core's sampler
+ * (Box-Muller in f32, identical on every target), to use as latent vectors.
+ *
+ * # Safety
+ *
+ * `z` must be NULL or point at `z_len` writable floats.
+ */
+ambient_status ambient_sample_latent(uint64_t seed,
+                                     float *z,
+                                     size_t z_len);
 
 /**
  * Prepares a writer for a stream of measurements described by `params` on images of

@@ -108,16 +108,16 @@ pub(crate) fn output_array<T>(ptr: *mut T, len: usize) -> Result<OutputArray<T>,
 impl<T> OutputArray<T> {
     /// Fails with `AMBIENT_STATUS_OVERLAP` when this array shares a byte with `input`.
     pub(crate) fn check_disjoint<U>(&self, input: &[U]) -> CallResult {
-        let out_start = self.ptr as usize;
-        let in_start = input.as_ptr() as usize;
-        // Both ranges lie inside the address space, so neither end overflows.
-        let out_end = out_start + self.bytes;
-        let in_end = in_start + core::mem::size_of_val(input);
-        if out_start < in_end && in_start < out_end {
-            Err(AmbientStatus::Overlap)
-        } else {
-            Ok(())
-        }
+        let input_range = (input.as_ptr() as usize, core::mem::size_of_val(input));
+        check_ranges_disjoint((self.ptr as usize, self.bytes), input_range)
+    }
+
+    /// Fails with `AMBIENT_STATUS_OVERLAP` when this array shares a byte with `other`.
+    pub(crate) fn check_disjoint_output<U>(&self, other: &OutputArray<U>) -> CallResult {
+        check_ranges_disjoint(
+            (self.ptr as usize, self.bytes),
+            (other.ptr as usize, other.bytes),
+        )
     }
 
     /// Returns the first `len` elements as a mutable slice; `len` must not exceed
@@ -132,6 +132,18 @@ impl<T> OutputArray<T> {
         }
         // SAFETY: non-NULL, aligned and in bounds (checked); exclusive for 'a (caller).
         Ok(unsafe { core::slice::from_raw_parts_mut(self.ptr, len) })
+    }
+}
+
+/// Fails with `AMBIENT_STATUS_OVERLAP` when two byte ranges `(start, len)` share a byte.
+/// Both lie inside the address space, so neither end overflows; an empty range overlaps
+/// nothing.
+fn check_ranges_disjoint(a: (usize, usize), b: (usize, usize)) -> CallResult {
+    let ((a_start, a_len), (b_start, b_len)) = (a, b);
+    if a_len > 0 && b_len > 0 && a_start < b_start + b_len && b_start < a_start + a_len {
+        Err(AmbientStatus::Overlap)
+    } else {
+        Ok(())
     }
 }
 
@@ -212,6 +224,14 @@ mod tests {
         assert_eq!(sharing.check_disjoint(input), Err(AmbientStatus::Overlap));
         let same = output_array(base, 1).unwrap();
         assert_eq!(same.check_disjoint(input), Err(AmbientStatus::Overlap));
+        let empty = unsafe { core::slice::from_raw_parts(base.add(1), 0) };
+        assert_eq!(same.check_disjoint(empty), Ok(()));
+        let inner = output_array(unsafe { base.add(2) }, 2).unwrap();
+        assert_eq!(
+            sharing.check_disjoint_output(&inner),
+            Err(AmbientStatus::Overlap)
+        );
+        assert_eq!(touching.check_disjoint_output(&same), Ok(()));
     }
 
     #[test]

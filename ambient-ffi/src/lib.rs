@@ -48,6 +48,7 @@ extern crate std;
 mod boundary;
 mod handle;
 pub mod measurement;
+pub mod model;
 #[cfg(all(target_os = "none", feature = "panic-handler"))]
 mod panic_handler;
 pub mod record;

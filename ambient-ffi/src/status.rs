@@ -48,18 +48,28 @@ pub enum AmbientStatus {
     /// A record stream header field the format cannot store: a value range that is not
     /// finite with lo < hi, a class count of `AMBIENT_NO_LABEL`, or a size above 32 bits.
     InvalidRecordHeader = 30,
-    /// A record's label is missing, present in a stream without classes, or not below the
-    /// class count.
+    /// A class label is missing, given where there are no classes, or not below the class
+    /// count (record writing and generation).
     InvalidLabel = 31,
     /// A measurement passed to the record writer contains NaN or an infinity.
     NonFiniteValue = 32,
     /// A measurement passed to the record writer is not zero where its seed's mask drops a
     /// value, so it was measured with another seed.
     MaskMismatch = 33,
+    /// The bytes are not a weight file (they do not start with the magic `AMBW`).
+    NotAModel = 40,
+    /// The weight file's major format version is newer than this library reads.
+    UnsupportedModelVersion = 41,
+    /// The weight file's CRC-32 does not match its bytes: it is corrupt.
+    ModelChecksumMismatch = 42,
+    /// The weight file is shorter or longer than its header states.
+    ModelTruncated = 43,
+    /// The weight file is malformed: an invalid header field, layer, tensor or shape.
+    InvalidModel = 44,
 }
 
 /// Every status, in code order.
-const ALL: [AmbientStatus; 18] = [
+const ALL: [AmbientStatus; 23] = [
     AmbientStatus::Ok,
     AmbientStatus::InternalError,
     AmbientStatus::NullPointer,
@@ -78,6 +88,11 @@ const ALL: [AmbientStatus; 18] = [
     AmbientStatus::InvalidLabel,
     AmbientStatus::NonFiniteValue,
     AmbientStatus::MaskMismatch,
+    AmbientStatus::NotAModel,
+    AmbientStatus::UnsupportedModelVersion,
+    AmbientStatus::ModelChecksumMismatch,
+    AmbientStatus::ModelTruncated,
+    AmbientStatus::InvalidModel,
 ];
 
 impl AmbientStatus {
@@ -112,11 +127,18 @@ impl AmbientStatus {
             Self::InvalidRecordHeader => {
                 c"a record header field is invalid (value range, class count or a size)"
             }
-            Self::InvalidLabel => c"the record label is missing, unexpected or out of range",
+            Self::InvalidLabel => c"a class label is missing, unexpected or out of range",
             Self::NonFiniteValue => c"the measurement contains NaN or an infinity",
             Self::MaskMismatch => {
                 c"the measurement is not zero where its seed's mask drops a value (wrong seed?)"
             }
+            Self::NotAModel => c"the bytes are not an ambient weight file (magic is not AMBW)",
+            Self::UnsupportedModelVersion => {
+                c"the weight file's format version is newer than this library reads"
+            }
+            Self::ModelChecksumMismatch => c"the weight file is corrupt (CRC-32 mismatch)",
+            Self::ModelTruncated => c"the weight file is truncated or has trailing bytes",
+            Self::InvalidModel => c"the weight file is malformed",
         }
     }
 }
@@ -154,7 +176,7 @@ mod tests {
 
     #[test]
     fn codes_are_stable() {
-        let codes: [(AmbientStatus, i32); 18] = [
+        let codes: [(AmbientStatus, i32); 23] = [
             (AmbientStatus::Ok, 0),
             (AmbientStatus::InternalError, 1),
             (AmbientStatus::NullPointer, 10),
@@ -173,6 +195,11 @@ mod tests {
             (AmbientStatus::InvalidLabel, 31),
             (AmbientStatus::NonFiniteValue, 32),
             (AmbientStatus::MaskMismatch, 33),
+            (AmbientStatus::NotAModel, 40),
+            (AmbientStatus::UnsupportedModelVersion, 41),
+            (AmbientStatus::ModelChecksumMismatch, 42),
+            (AmbientStatus::ModelTruncated, 43),
+            (AmbientStatus::InvalidModel, 44),
         ];
         for (status, code) in codes {
             assert_eq!(status as i32, code, "{status:?}");
@@ -194,7 +221,7 @@ mod tests {
 
     #[test]
     fn message_of_unknown_code() {
-        for code in [-1, 2, 9, 25, 34, 99, i32::MIN, i32::MAX] {
+        for code in [-1, 2, 9, 25, 34, 45, 99, i32::MIN, i32::MAX] {
             let message = unsafe { CStr::from_ptr(ambient_status_message(code)) };
             assert_eq!(message, c"unknown status code", "code {code}");
         }

@@ -28,6 +28,17 @@ int main(void) {
     FIELD(ambient_shape, width);
     printf("ambient_measurement %zu\n", sizeof(ambient_measurement));
     printf("ambient_record_writer %zu\n", sizeof(ambient_record_writer));
+    printf("ambient_model %zu\n", sizeof(ambient_model));
+    printf("ambient_model_info %zu\n", sizeof(ambient_model_info));
+    FIELD(ambient_model_info, latent_len);
+    FIELD(ambient_model_info, classes);
+    FIELD(ambient_model_info, output_shape);
+    FIELD(ambient_model_info, output_len);
+    FIELD(ambient_model_info, file_len);
+    FIELD(ambient_model_info, compute);
+    FIELD(ambient_model_info, value_range);
+    FIELD(ambient_model_info, format_major);
+    FIELD(ambient_model_info, format_minor);
     CHECK(sizeof(ambient_status) == 4);
     return finish("layout");
 }

@@ -8,18 +8,23 @@
 
 mod c_abi {
     pub mod cases;
+    pub mod models;
     pub mod programs;
 }
 
 use std::mem::{offset_of, size_of};
 
 use ambient::measurement::{AmbientMeasurement, AmbientMeasurementParams, AmbientShape};
+use ambient::model::{AmbientModel, AmbientModelInfo, AMBIENT_SCRATCH_ALIGN};
 use ambient::record::AmbientRecordWriter;
+use ambient::status::AmbientStatus;
 use ambient_core::measure::{Measurement, MeasurementKind, MeasurementParams, Operator};
+use ambient_core::nn::Model;
 use ambient_core::record::RecordReader;
 use ambient_core::sampler::image_seed;
 use ambient_core::Shape;
 use c_abi::cases::{self, parse_bits, Printed};
+use c_abi::models;
 use c_abi::programs::{build_dir, cargo_build_ffi, compile, run, Language};
 
 #[test]
@@ -80,7 +85,11 @@ fn c_library_never_allocates() {
     let wrap = "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,\
                 --wrap=posix_memalign,--wrap=aligned_alloc,--wrap=memalign";
     let program = compile("no_heap", Language::C, &["no_heap.c", "util.c"], &[wrap]);
-    let stdout = run(&program, &[]);
+    let paths: Vec<&std::path::Path> = model_files()
+        .iter()
+        .map(|(_, path, _)| path.as_path())
+        .collect();
+    let stdout = run(&program, &paths);
     assert!(
         stdout.contains("allocator calls by the library: 0\n"),
         "{stdout}"
@@ -144,6 +153,44 @@ fn c_struct_layout_matches_rust() {
         ("ambient_shape.width", offset_of!(AmbientShape, width)),
         ("ambient_measurement", size_of::<AmbientMeasurement>()),
         ("ambient_record_writer", size_of::<AmbientRecordWriter>()),
+        ("ambient_model", size_of::<AmbientModel>()),
+        ("ambient_model_info", size_of::<AmbientModelInfo>()),
+        (
+            "ambient_model_info.latent_len",
+            offset_of!(AmbientModelInfo, latent_len),
+        ),
+        (
+            "ambient_model_info.classes",
+            offset_of!(AmbientModelInfo, classes),
+        ),
+        (
+            "ambient_model_info.output_shape",
+            offset_of!(AmbientModelInfo, output_shape),
+        ),
+        (
+            "ambient_model_info.output_len",
+            offset_of!(AmbientModelInfo, output_len),
+        ),
+        (
+            "ambient_model_info.file_len",
+            offset_of!(AmbientModelInfo, file_len),
+        ),
+        (
+            "ambient_model_info.compute",
+            offset_of!(AmbientModelInfo, compute),
+        ),
+        (
+            "ambient_model_info.value_range",
+            offset_of!(AmbientModelInfo, value_range),
+        ),
+        (
+            "ambient_model_info.format_major",
+            offset_of!(AmbientModelInfo, format_major),
+        ),
+        (
+            "ambient_model_info.format_minor",
+            offset_of!(AmbientModelInfo, format_minor),
+        ),
     ];
     for (name, rust) in rust_layout {
         assert_eq!(
@@ -260,5 +307,134 @@ fn c_record_streams_read_back() {
             "{name}: end marker"
         );
         assert_eq!(reader.records(), records, "{name}");
+    }
+}
+
+/// A weight file of the model tests: its name, path and bytes.
+type ModelFile = (&'static str, std::path::PathBuf, Vec<u8>);
+
+/// Returns the weight files of the model tests, written once per test process into the
+/// program directory (tests run in parallel, and two writing one file would race).
+fn model_files() -> &'static [ModelFile] {
+    static FILES: std::sync::OnceLock<Vec<ModelFile>> = std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        let dir = build_dir().join("programs/models");
+        std::fs::create_dir_all(&dir).unwrap();
+        let models = [
+            ("dcgan-f32", models::dcgan(false)),
+            ("dcgan-f16", models::dcgan(true)),
+            ("conditional", models::conditional()),
+            ("dcgan-int8", models::dcgan_int8()),
+        ];
+        models
+            .into_iter()
+            .map(|(name, bytes)| {
+                let path = dir.join(format!("{name}.amb"));
+                std::fs::write(&path, &bytes).unwrap();
+                (name, path, bytes)
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn c_generate_matches_core() {
+    let program = compile("model", Language::C, &["model.c", "util.c"], &[]);
+    let (seed, batch) = (11u64, 3usize);
+    for (name, path, bytes) in model_files() {
+        let seed_arg = std::path::PathBuf::from(seed.to_string());
+        let batch_arg = std::path::PathBuf::from(batch.to_string());
+        let generate = std::path::Path::new("generate");
+        let stdout = run(&program, &[generate, path, &seed_arg, &batch_arg]);
+        let line = |what: &str| -> Vec<String> {
+            let prefix = format!("{what} ");
+            let line = stdout.lines().find(|l| l.starts_with(&prefix));
+            let line = line.unwrap_or_else(|| panic!("{name}: no `{what}` line in\n{stdout}"));
+            line.split_whitespace()
+                .skip(1)
+                .map(str::to_string)
+                .collect()
+        };
+
+        let model = Model::parse(bytes).unwrap();
+        let header = model.header();
+        let shape = model.output_shape();
+        let compute = u8::from(model.header().compute != ambient_core::format::Compute::Float);
+        let range = match header.range {
+            ambient_core::format::ValueRange::Unbounded => 0,
+            ambient_core::format::ValueRange::ZeroOne => 1,
+            _ => 2,
+        };
+        let info = [
+            model.latent(),
+            model.classes(),
+            shape.channels,
+            shape.height,
+            shape.width,
+            model.output_len(),
+            bytes.len(),
+            usize::from(compute),
+            range,
+            usize::from(header.major),
+            usize::from(header.minor),
+        ];
+        let printed: Vec<usize> = line("info").iter().map(|f| f.parse().unwrap()).collect();
+        assert_eq!(printed, info, "{name}: ambient_model_info");
+        let scratch: usize = line("scratch")[0].parse().unwrap();
+        assert_eq!(
+            scratch,
+            model.scratch_len(batch).unwrap(),
+            "{name}: scratch length"
+        );
+        assert_eq!(model.scratch_align(), AMBIENT_SCRATCH_ALIGN, "{name}");
+
+        let got = parse_bits(&line("out"));
+        let want = models::generate(bytes, seed, batch);
+        assert_eq!(got.len(), want.len(), "{name}: output length");
+        if let Some(i) = (0..got.len()).find(|&i| got[i] != want[i]) {
+            panic!(
+                "{name}: out[{i}] is {:e} from C, {:e} from ambient-core",
+                f32::from_bits(got[i]),
+                f32::from_bits(want[i])
+            );
+        }
+    }
+}
+
+#[test]
+fn c_corrupt_models_rejected() {
+    let program = compile("model", Language::C, &["model.c", "util.c"], &[]);
+    let dir = build_dir().join("programs/corrupt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let valid = models::dcgan(false);
+    let mut files = vec![("valid", valid.clone(), "Ok")];
+    files.extend(models::corrupt(&valid));
+    let paths: Vec<std::path::PathBuf> = files
+        .iter()
+        .map(|(name, bytes, _)| {
+            let path = dir.join(format!("{name}.amb"));
+            std::fs::write(&path, bytes).unwrap();
+            path
+        })
+        .collect();
+    let mut args: Vec<&std::path::Path> = vec![std::path::Path::new("open")];
+    args.extend(paths.iter().map(|p| p.as_path()));
+    let stdout = run(&program, &args);
+
+    for ((name, bytes, status_name), path) in files.iter().zip(&paths) {
+        let expected = match Model::parse(bytes) {
+            Ok(_) => AmbientStatus::Ok,
+            Err(e) => AmbientStatus::from(e),
+        };
+        assert_eq!(
+            format!("{expected:?}"),
+            *status_name,
+            "{name}: status from ambient-core"
+        );
+        let line = format!("open {} {}", path.display(), expected as i32);
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "{name}: expected `{line}` in\n{stdout}"
+        );
     }
 }
