@@ -25,7 +25,7 @@ use ambient_core::sampler::image_seed;
 use ambient_core::Shape;
 use c_abi::cases::{self, parse_bits, Printed};
 use c_abi::models;
-use c_abi::programs::{build_dir, cargo_build_ffi, compile, run, Language};
+use c_abi::programs::{self, build_dir, cargo_build_ffi, compile, compile_example, run, Language};
 
 #[test]
 fn c_measurements_match_core() {
@@ -437,4 +437,97 @@ fn c_corrupt_models_rejected() {
             "{name}: expected `{line}` in\n{stdout}"
         );
     }
+}
+
+/// Reads a binary PGM (`P5`) or PPM (`P6`) file: the magic, width, height and pixels.
+fn read_picture(path: &std::path::Path) -> (String, usize, usize, Vec<u8>) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut fields = Vec::new();
+    let mut start = 0;
+    // Four whitespace-separated header fields: magic, width, height, maximum value.
+    for (i, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_whitespace() {
+            fields.push(String::from_utf8(bytes[start..i].to_vec()).unwrap());
+            start = i + 1;
+            if fields.len() == 4 {
+                break;
+            }
+        }
+    }
+    assert_eq!(fields[3], "255", "{}: maximum value", path.display());
+    let (width, height) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    (fields[0].clone(), width, height, bytes[start..].to_vec())
+}
+
+/// Returns the pixels `examples/c/generate.c` writes for one generated image (channel
+/// planes interleaved per pixel), with the same f32 arithmetic.
+fn expected_pixels(bytes: &[u8], seed: u64, label: u32) -> Vec<u8> {
+    let mut model = Model::parse(bytes).unwrap();
+    model.set_gemm_route(ambient_core::nn::GemmRoute::Blocked);
+    let z = models::latent(seed, model.latent());
+    let labels = [label];
+    let labels = (model.classes() > 0).then_some(&labels[..]);
+    let mut image = vec![0.0f32; model.output_len()];
+    let mut scratch = models::AlignedScratch::new(model.scratch_len(1).unwrap());
+    model
+        .generate(&z, labels, &mut image, scratch.bytes())
+        .unwrap();
+
+    let minus_one_one = model.header().range == ambient_core::format::ValueRange::MinusOneOne;
+    let shape = model.output_shape();
+    let plane = shape.height * shape.width;
+    let mut pixels = Vec::new();
+    for i in 0..plane {
+        for c in 0..shape.channels {
+            let value = image[c * plane + i];
+            let unit = if minus_one_one {
+                (value + 1.0) / 2.0
+            } else {
+                value
+            };
+            pixels.push((unit.clamp(0.0, 1.0) * 255.0 + 0.5) as u8);
+        }
+    }
+    pixels
+}
+
+#[test]
+fn example_writes_generated_picture() {
+    let program = compile_example("generate");
+    let out_dir = build_dir().join("programs/pictures");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let cases = [("dcgan-f32", "P5", 1u32), ("conditional", "P6", 2)];
+    for (model_name, magic, label) in cases {
+        let (_, model_path, bytes) = model_files().iter().find(|m| m.0 == model_name).unwrap();
+        let picture = out_dir.join(format!("{model_name}.pnm"));
+        let seed = std::path::PathBuf::from("7");
+        let label_arg = std::path::PathBuf::from(label.to_string());
+        let stdout = run(&program, &[model_path, &picture, &seed, &label_arg]);
+        assert!(stdout.starts_with("wrote a 8x8 image"), "{stdout}");
+
+        let (got_magic, width, height, pixels) = read_picture(&picture);
+        assert_eq!(got_magic, magic, "{model_name}");
+        assert_eq!((width, height), (8, 8), "{model_name}");
+        assert_eq!(
+            pixels,
+            expected_pixels(bytes, 7, label),
+            "{model_name}: pixels"
+        );
+    }
+}
+
+#[test]
+fn pkg_config_file_matches_crate() {
+    let libdir = build_dir().join("debug");
+    let version = programs::pkg_config(&["--modversion"], &libdir);
+    assert_eq!(version.trim(), env!("CARGO_PKG_VERSION"));
+    let libs = programs::pkg_config(&["--libs"], &libdir);
+    for native in programs::NATIVE_LIBS {
+        assert!(
+            libs.split_whitespace().any(|f| f == native),
+            "{native} missing from {libs}"
+        );
+    }
+    let library = libdir.join("libambient.a");
+    assert!(libs.contains(library.to_str().unwrap()), "{libs}");
 }

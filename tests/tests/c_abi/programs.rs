@@ -1,9 +1,9 @@
 //! Builds `libambient.a` on its own and compiles the C and C++ test programs against it.
 //!
 //! The library is built by a separate `cargo build -p ambient-ffi` into its own target
-//! directory, not taken from the test's build: a workspace-wide build unifies features,
-//! and the features other crates turn on for `ambient-core` (`alloc`, `std`) would end up
-//! in the library, which firmware never gets.
+//! directory, not taken from the test's build. A workspace-wide build unifies features, so
+//! the features other crates turn on for `ambient-core` (`alloc`, `std`) would end up in
+//! the library, and firmware never gets those.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -144,4 +144,51 @@ pub fn run(program: &Path, args: &[&Path]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
+}
+
+/// Compiles the example `examples/c/<name>.c` with the flags `pkg-config` gives for
+/// `examples/c/ambient.pc` (pointed at the separately built library), as a C user would,
+/// and returns the program's path.
+pub fn compile_example(name: &str) -> PathBuf {
+    let library_dir = staticlib()
+        .parent()
+        .expect("library directory")
+        .to_path_buf();
+    let flags = pkg_config(&["--cflags", "--libs"], &library_dir);
+    let program = build_dir().join("programs").join(format!("example-{name}"));
+    let source = workspace().join("examples/c").join(format!("{name}.c"));
+    let compiler = std::env::var("CC").unwrap_or_else(|_| "gcc".into());
+    let output = Command::new(&compiler)
+        .args(C_FLAGS)
+        .arg(&source)
+        .arg("-o")
+        .arg(&program)
+        .args(flags.split_whitespace())
+        .output()
+        .unwrap_or_else(|e| panic!("failed to run {compiler}: {e}"));
+    assert!(
+        output.status.success(),
+        "{compiler} failed on {}:\n{}",
+        source.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    program
+}
+
+/// Runs `pkg-config args ambient` on `examples/c/ambient.pc` with `libdir` set, and returns
+/// its output.
+pub fn pkg_config(args: &[&str], libdir: &Path) -> String {
+    let output = Command::new("pkg-config")
+        .env("PKG_CONFIG_PATH", workspace().join("examples/c"))
+        .arg(format!("--define-variable=libdir={}", libdir.display()))
+        .args(args)
+        .arg("ambient")
+        .output()
+        .expect("failed to run pkg-config (install the pkg-config package)");
+    assert!(
+        output.status.success(),
+        "pkg-config {args:?} ambient failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("pkg-config output is UTF-8")
 }
