@@ -14,8 +14,10 @@
  *   at as many valid elements as its length says.
  * - Out-parameters and output arrays are written only when the call succeeds. An output
  *   array may be longer than needed; only the leading elements are written.
- * - Handles (ambient_measurement) are plain structs of a stated size in caller memory:
- *   declare them anywhere, zero them before use, copy them freely; nothing is freed.
+ * - Handles (ambient_measurement, ambient_record_writer, ambient_model) are plain structs
+ *   of a stated size in caller memory: declare them anywhere, zero them before use, copy
+ *   them freely; nothing is freed. An ambient_model also points into the weight bytes it
+ *   was opened from, which must outlive it.
  * - The library never calls an allocator. It keeps no global state, so calls on
  *   different handles may run on different threads at once.
  *
@@ -25,9 +27,10 @@
  * panic = "abort" aborts the process instead). On bare-metal targets (thumbv7em-none-eabihf)
  * the library's panic handler stops the core with an undefined instruction (a HardFault).
  *
- * Linking (Linux): cc app.c -Iinclude -L<dir of libambient.a> -l:libambient.a
- *     -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
- * or use the pkg-config file or CMake snippet in examples/c/.
+ * Linking (Linux): cc app.c -Iinclude path/to/libambient.a -lgcc_s -lutil -lrt -lpthread
+ *     -lm -ldl -lc
+ * Linking (thumbv7em-none-eabihf): the archive alone, with -mfloat-abi=hard. See
+ * examples/c/README.md, and the pkg-config file and CMake snippet beside it.
  */
 
 #ifndef AMBIENT_H

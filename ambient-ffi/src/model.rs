@@ -38,6 +38,7 @@ const _: () = assert!(handle::fits::<AmbientModel, Opened>());
 
 /// The arithmetic of a model (the `compute` field of `ambient_model_info`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 #[repr(u8)]
 pub enum AmbientCompute {
     /// f32 arithmetic, weights stored as f32 or f16.
@@ -49,6 +50,7 @@ pub enum AmbientCompute {
 
 /// The range of a model's output values (the `value_range` field of `ambient_model_info`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 #[repr(u8)]
 pub enum AmbientValueRange {
     /// No bounded activation at the end.

@@ -12,6 +12,8 @@
 //! - [`model`]: the generators and discriminators of the presets, variables named by path.
 //! - [`train`]: the training loop, its run folder (config, metrics, grids, checkpoints)
 //!   and resuming.
+//! - [`export`]: the generator to the core's weight format (`.amb`), folded, quantised and
+//!   checked against the tch model.
 //! - [`image_io`]: PNG grids and `.npy` arrays.
 //! - [`device`] and [`doctor`]: choosing the compute device and reporting the set-up.
 //!
@@ -20,6 +22,7 @@
 pub mod data;
 pub mod device;
 pub mod doctor;
+pub mod export;
 pub mod image_io;
 pub mod measure;
 pub mod model;

@@ -1,6 +1,8 @@
-// The second C++ translation unit that includes ambient.h.
+// The second C++ translation unit that includes ambient.h, here twice, so that the include
+// guard is exercised too.
 #include <cstdio>
 
+#include "ambient.h"
 #include "ambient.h"
 
 ambient_measurement make_block_pixels(ambient_shape shape, float p) {

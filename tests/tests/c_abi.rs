@@ -99,7 +99,8 @@ fn c_library_never_allocates() {
 #[test]
 fn cpp_program_uses_header() {
     let program = compile("abi_cpp", Language::Cxx, &["abi.cpp", "abi_unit.cpp"], &[]);
-    let stdout = run(&program, &[]);
+    let (_, model, _) = model_files().iter().find(|m| m.0 == "dcgan-f32").unwrap();
+    let stdout = run(&program, &[model]);
     assert!(stdout.contains("abi_cpp: "), "{stdout}");
 }
 

@@ -8,6 +8,7 @@ use crate::status::AmbientStatus;
 /// The measurement families, by their stable code (the `kind` field of
 /// `ambient_measurement_params`, and the code in measurement records).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 #[repr(u8)]
 pub enum AmbientMeasurementKind {
     /// Each pixel zeroed independently with probability `p`.
@@ -39,6 +40,7 @@ pub enum AmbientMeasurementKind {
 
 /// The resampling of the rotated image in Pad-Rotate-Project (the `interpolation` field).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 #[repr(u8)]
 pub enum AmbientInterpolation {
     /// Nearest neighbour.
