@@ -14,7 +14,7 @@ use tch::Kind;
 /// Options of `inspect`.
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
-    /// The file to describe: a measurement record file (.ambr).
+    /// The file to describe: a measurement record file (.ambr) or a weight file (.amb).
     file: PathBuf,
 }
 
@@ -22,11 +22,13 @@ pub struct InspectArgs {
 pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
-    // NOTE: weight files (.amb) are not described yet; only record files are.
+    if super::inspect_model::is_weight_file(&args.file, &bytes) {
+        return super::inspect_model::run(&args.file, &bytes);
+    }
     if !bytes.starts_with(&MAGIC) {
         bail!(
             "{} is not a measurement record file (it does not start with AMBR); inspect \
-             reads .ambr files",
+             reads .ambr and .amb files",
             args.file.display()
         );
     }

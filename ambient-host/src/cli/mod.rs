@@ -4,8 +4,11 @@
 
 mod doctor;
 mod inspect;
+mod inspect_model;
 mod measure;
+mod export;
 mod sample;
+mod sample_model;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +30,9 @@ pub enum Command {
     Train(Box<train::TrainArgs>),
     /// Generate images from a trained run, as a PNG grid or a .npy array.
     Sample(sample::SampleArgs),
+    /// Export a run's generator to the core's weight format (.amb) and check it against
+    /// the tch model.
+    Export(export::ExportArgs),
     /// Measure a clean image set into a measurement record file (.ambr) and a PNG grid.
     Measure(measure::MeasureArgs),
     /// Describe a measurement record file (.ambr): its header and a summary of its records.
@@ -41,6 +47,7 @@ impl Command {
         match self {
             Self::Train(args) => train::run(*args),
             Self::Sample(args) => sample::run(args),
+            Self::Export(args) => export::run(args),
             Self::Measure(args) => measure::run(args),
             Self::Inspect(args) => inspect::run(args),
             Self::Doctor(args) => doctor::run(args),

@@ -11,7 +11,10 @@ use tch::{Device, Kind};
 /// Options of `sample`.
 #[derive(Debug, clap::Args)]
 pub struct SampleArgs {
-    /// The run folder (written by `train --out RUN`); its last checkpoint is used.
+    /// The run folder (written by `train --out RUN`); its last checkpoint is used. Or a
+    /// weight file (MODEL.amb, written by `export`), which ambient-core runs, as a device
+    /// would.
+    #[arg(value_name = "RUN|MODEL.amb")]
     run: PathBuf,
     /// Number of images to generate.
     #[arg(short = 'n', long, default_value_t = 64)]
@@ -29,6 +32,10 @@ pub struct SampleArgs {
     /// Compute device.
     #[arg(long, value_enum, default_value = "auto")]
     device: DeviceChoice,
+    /// Latent distribution of a weight file's model, which the file does not record:
+    /// normal (cpu preset) or uniform (paper preset). A run folder records its own.
+    #[arg(long, value_enum, default_value = "normal")]
+    latent: super::sample_model::LatentChoice,
 }
 
 /// Generates the images and writes them.
@@ -46,6 +53,16 @@ pub fn run(args: SampleArgs) -> anyhow::Result<()> {
             "{} must end in .png (a grid) or .npy (an array)",
             args.output.display()
         );
+    }
+    if super::sample_model::is_weight_file(&args.run) {
+        return super::sample_model::run(super::sample_model::SampleModel {
+            model: &args.run,
+            count: args.count,
+            seed: args.seed,
+            latent: args.latent,
+            output: &args.output,
+            columns: args.columns,
+        });
     }
     super::set_threads(None);
     let device = device::resolve(args.device)?;

@@ -1,0 +1,135 @@
+//! The host's generators as graphs of inference layers, read from their variables by name.
+//!
+//! Each function mirrors one generator's `forward` in eval mode, layer by layer; the
+//! export check (the core's output against the tch module's) confirms the two agree.
+
+use std::collections::HashMap;
+
+use ambient_core::format::ValueRange;
+use ambient_core::Shape;
+use tch::{Device, Tensor};
+
+use super::graph::{BatchNormStats, Graph, Node};
+use super::ExportError;
+use crate::model::GeneratorArch;
+
+/// The generator's variables by path (`gen.fc.weight`, `gen.bn0.running_mean`...).
+pub type Variables = HashMap<String, Tensor>;
+
+/// Builds the graph of generator `arch` from its variables `vars` (named under `gen.`).
+pub fn graph_of(arch: GeneratorArch, vars: &Variables) -> Result<Graph, ExportError> {
+    match arch {
+        GeneratorArch::Dcgan28 => dcgan28(vars),
+        GeneratorArch::Wgan28 => wgan28(vars),
+    }
+}
+
+/// Returns variable `name` on the CPU, detached from the graph.
+fn var(vars: &Variables, name: &str) -> Result<Tensor, ExportError> {
+    let t = vars.get(name).ok_or_else(|| ExportError::MissingVariable {
+        name: name.to_string(),
+    })?;
+    Ok(t.f_detach()?.f_to_device(Device::Cpu)?)
+}
+
+/// Returns extent `dim` of variable `name`.
+fn extent(vars: &Variables, name: &str, dim: usize) -> Result<usize, ExportError> {
+    let size = var(vars, name)?.size();
+    size.get(dim)
+        .and_then(|&d| usize::try_from(d).ok())
+        .ok_or_else(|| ExportError::layer(0, format!("variable {name} has shape {size:?}")))
+}
+
+fn dense(vars: &Variables, path: &str) -> Result<Node, ExportError> {
+    Ok(Node::Dense {
+        weight: var(vars, &format!("{path}.weight"))?,
+        bias: Some(var(vars, &format!("{path}.bias"))?),
+    })
+}
+
+fn conv_transpose(vars: &Variables, path: &str, padding: usize) -> Result<Node, ExportError> {
+    Ok(Node::ConvTranspose2d {
+        weight: var(vars, &format!("{path}.weight"))?,
+        bias: Some(var(vars, &format!("{path}.bias"))?),
+        stride: (2, 2),
+        padding: (padding, padding),
+        output_padding: (0, 0),
+    })
+}
+
+/// Reads a `tch::nn::batch_norm2d` with the default configuration, as the generators build
+/// it.
+fn batch_norm(vars: &Variables, path: &str) -> Result<Node, ExportError> {
+    Ok(Node::BatchNorm(BatchNormStats {
+        gamma: var(vars, &format!("{path}.weight"))?,
+        beta: var(vars, &format!("{path}.bias"))?,
+        mean: var(vars, &format!("{path}.running_mean"))?,
+        var: var(vars, &format!("{path}.running_var"))?,
+        eps: tch::nn::BatchNormConfig::default().eps,
+    }))
+}
+
+/// Returns the shape that splits a dense layer's `features` outputs into `channels` square
+/// planes.
+fn square_planes(features: usize, channels: usize) -> Result<Shape, ExportError> {
+    let plane = features.checked_div(channels).unwrap_or(0);
+    let side = (plane as f64).sqrt().round() as usize;
+    if side == 0 || side * side * channels != features {
+        let reason = format!("{features} dense outputs are not {channels} square planes");
+        return Err(ExportError::layer(0, reason));
+    }
+    Ok(Shape::new(channels, side, side))
+}
+
+/// A crop of the last row and column. The paper preset uses it to turn a padding-1
+/// transposed convolution (`2n + 1` outputs) into TensorFlow's `SAME` one (`2n`), and to
+/// cut 8 rows and columns to 7.
+const CROP_LAST: Node = Node::Crop {
+    top: 0,
+    bottom: 1,
+    left: 0,
+    right: 1,
+};
+
+/// Builds the CPU preset's graph ([`crate::model::dcgan28`]): dense → reshape → batch norm → ReLU →
+/// transposed conv → batch norm → ReLU → transposed conv → sigmoid.
+fn dcgan28(vars: &Variables) -> Result<Graph, ExportError> {
+    let latent = extent(vars, "gen.fc.weight", 1)?;
+    let features = extent(vars, "gen.fc.weight", 0)?;
+    let channels = extent(vars, "gen.bn0.weight", 0)?;
+    let mut g = Graph::new(latent, 0, ValueRange::ZeroOne);
+    g.push(dense(vars, "gen.fc")?);
+    g.push(Node::Reshape(square_planes(features, channels)?));
+    g.push(batch_norm(vars, "gen.bn0")?);
+    g.push(Node::Relu);
+    g.push(conv_transpose(vars, "gen.up1", 1)?);
+    g.push(batch_norm(vars, "gen.bn1")?);
+    g.push(Node::Relu);
+    g.push(conv_transpose(vars, "gen.up2", 1)?);
+    g.push(Node::Sigmoid);
+    Ok(g)
+}
+
+/// Builds the paper preset's graph ([`crate::model::wgan28`]): dense → ReLU → reshape → three
+/// transposed convolutions, each cropped by its last row and column, with ReLU between
+/// and a crop from 8 to 7 after the first → sigmoid.
+fn wgan28(vars: &Variables) -> Result<Graph, ExportError> {
+    let latent = extent(vars, "gen.fc.weight", 1)?;
+    let features = extent(vars, "gen.fc.weight", 0)?;
+    let channels = extent(vars, "gen.up1.weight", 0)?;
+    let mut g = Graph::new(latent, 0, ValueRange::ZeroOne);
+    g.push(dense(vars, "gen.fc")?);
+    g.push(Node::Relu);
+    g.push(Node::Reshape(square_planes(features, channels)?));
+    g.push(conv_transpose(vars, "gen.up1", 1)?);
+    g.push(CROP_LAST);
+    g.push(Node::Relu);
+    g.push(CROP_LAST);
+    g.push(conv_transpose(vars, "gen.up2", 1)?);
+    g.push(CROP_LAST);
+    g.push(Node::Relu);
+    g.push(conv_transpose(vars, "gen.up3", 1)?);
+    g.push(CROP_LAST);
+    g.push(Node::Sigmoid);
+    Ok(g)
+}

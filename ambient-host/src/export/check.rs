@@ -1,0 +1,118 @@
+//! Comparing an exported model's output with the tch model's, and the bound each dtype
+//! must stay within.
+//!
+//! The error is measured on [`super::latents::CHECK_BATCH`] images from fixed latents, in
+//! units of the output: `|core − tch|` per value, and its largest value is held against the
+//! bound. Bounds scale with the width of the output range (1 for `[0, 1]`, 2 for
+//! `[−1, 1]`, and the largest `|tch|` value, at least 1, for an unbounded output):
+//!
+//! - **f32**: `2e-5` of the width. Core and libtorch sum in different orders, and the
+//!   folded batch norm rounds once more; each pre-activation is then off by a few f32
+//!   ulps of the magnitude it went through. The largest error measured on trained CPU and
+//!   paper presets was about `1e-6` (sigmoid outputs, which also halve the error), so the
+//!   bound leaves a factor of about ten for larger or longer-trained models.
+//! - **f16**: `1e-2` of the width. Rounding a weight to f16 changes it by up to `2^-11`
+//!   of its value; summed over a few thousand products the pre-activations move by about
+//!   `1e-3` of their scale. The largest error measured was about `1e-3`.
+//! - **int8**: 8 quantisation steps of the output (8 · scale of the last layer: `8/255`
+//!   ≈ 0.031 for a `[0, 1]` output). Every layer adds about half a step of its own
+//!   rounding, and the steps compound through the network. The largest error measured on
+//!   the trained presets was 2 to 4 steps.
+
+use ambient_core::format::{Compute, ValueRange};
+use ambient_core::nn::Model;
+
+use super::encode::WeightDtype;
+
+/// Values of `|tch|` below this count as this in the relative error, so that outputs
+/// near 0 (the black background of a digit) do not dominate it.
+pub const RELATIVE_FLOOR: f32 = 1e-3;
+
+/// Bound of an f32 model, as a fraction of the output range's width.
+pub const F32_BOUND: f32 = 2e-5;
+/// Bound of an f16 model, as a fraction of the output range's width.
+pub const F16_BOUND: f32 = 1e-2;
+/// Bound of an int8 model, in quantisation steps of its output.
+pub const INT8_BOUND_STEPS: f32 = 8.0;
+
+/// The errors of the core's output against the reference.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Comparison {
+    /// Number of values compared.
+    pub values: usize,
+    /// The largest `|core − reference|`.
+    pub max_abs: f32,
+    /// The largest `|core − reference| / max(|reference|, RELATIVE_FLOOR)`.
+    pub max_rel: f32,
+    /// The largest `|reference|`.
+    pub max_reference: f32,
+}
+
+impl Comparison {
+    /// Compares `core` with `reference` value by value. A NaN on either side makes both
+    /// errors infinite. Slices of different lengths compare as infinitely far apart.
+    pub fn of(core: &[f32], reference: &[f32]) -> Self {
+        let mut c = Self {
+            values: core.len(),
+            max_abs: if core.len() == reference.len() {
+                0.0
+            } else {
+                f32::INFINITY
+            },
+            max_rel: 0.0,
+            max_reference: 0.0,
+        };
+        for (&a, &b) in core.iter().zip(reference) {
+            let diff = (a - b).abs();
+            let diff = if diff.is_nan() { f32::INFINITY } else { diff };
+            c.max_abs = c.max_abs.max(diff);
+            c.max_rel = c.max_rel.max(diff / b.abs().max(RELATIVE_FLOOR));
+            c.max_reference = c.max_reference.max(b.abs());
+        }
+        if c.max_abs.is_infinite() {
+            c.max_rel = f32::INFINITY;
+        }
+        c
+    }
+}
+
+/// The largest absolute error an exported model may show, and what it is made of.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bound {
+    /// The bound, in output units.
+    pub value: f32,
+    /// The derivation of the bound, for messages (`8 steps of 0.00392`).
+    pub basis: String,
+}
+
+/// Returns the bound of `model` (the exported file, parsed), written as `dtype`, given
+/// the largest `|tch|` value of the check batch.
+pub fn bound(dtype: WeightDtype, model: &Model<'_>, max_reference: f32) -> Bound {
+    let width = match model.header().range {
+        ValueRange::ZeroOne => 1.0,
+        ValueRange::MinusOneOne => 2.0,
+        _ => max_reference.max(1.0),
+    };
+    let relative = |fraction: f32| Bound {
+        value: fraction * width,
+        basis: format!("{fraction:e} of the output range's width {width}"),
+    };
+    match dtype {
+        WeightDtype::F32 => relative(F32_BOUND),
+        WeightDtype::F16 => relative(F16_BOUND),
+        WeightDtype::Int8 => {
+            let step = output_step(model).unwrap_or(width / 255.0);
+            Bound {
+                value: INT8_BOUND_STEPS * step,
+                basis: format!("{INT8_BOUND_STEPS} output quantisation steps of {step:.3e}"),
+            }
+        }
+    }
+}
+
+/// Returns the quantisation step of an int8 model's output.
+fn output_step(model: &Model<'_>) -> Option<f32> {
+    (model.header().compute == Compute::Int8)
+        .then(|| model.layers().last().map(|l| l.out_quant.scale))
+        .flatten()
+}
