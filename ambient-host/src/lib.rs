@@ -14,6 +14,8 @@
 //!   and resuming.
 //! - [`export`]: the generator to the core's weight format (`.amb`), folded, quantised and
 //!   checked against the tch model.
+//! - [`unmeasure`]: the classical repairs of the `unmeasure` baseline (blur, median, TV and
+//!   diffusion inpainting, Wiener deconvolution), on the CPU with rayon.
 //! - [`image_io`]: PNG grids and `.npy` arrays.
 //! - [`device`] and [`doctor`]: choosing the compute device and reporting the set-up.
 //!
@@ -27,3 +29,4 @@ pub mod image_io;
 pub mod measure;
 pub mod model;
 pub mod train;
+pub mod unmeasure;

@@ -1,6 +1,6 @@
 //! CIFAR-10 in its binary format.
 //!
-//! The binary distribution (`cifar-10-batches-bin/`) holds five training files
+//! The binary distribution (`cifar-10-batches-bin/`) contains five training files
 //! `data_batch_1.bin` to `data_batch_5.bin` and one test file `test_batch.bin`. Each file is
 //! a sequence of 3,073-byte records with no header: one label byte (0 to 9), then the
 //! 32×32 red plane, the green plane and the blue plane, each row by row. That is already
@@ -45,7 +45,7 @@ pub const CLASS_NAMES: [&str; 10] = [
 /// The subfolder name of the official archive, looked for inside the folder given.
 const ARCHIVE_FOLDER: &str = "cifar-10-batches-bin";
 
-/// Which part of CIFAR-10 to read.
+/// A part of CIFAR-10: the training or the test split.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Split {
     /// The five training files, 50,000 images.
@@ -70,7 +70,7 @@ impl Split {
     }
 }
 
-/// Why a CIFAR-10 file could not be read. Every variant names the file or folder involved.
+/// An error of reading CIFAR-10. Every variant names the file or folder involved.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CifarError {
@@ -116,7 +116,7 @@ pub enum CifarError {
         /// The label byte read.
         label: u8,
     },
-    /// The file holds no record.
+    /// The file contains no record.
     #[error("{path} is empty: it holds no CIFAR-10 record")]
     Empty {
         /// The file.
@@ -235,7 +235,8 @@ mod tests {
 
     impl TempDir {
         fn new(name: &str) -> Self {
-            let path = std::env::temp_dir().join(format!("ambient-cifar-{}-{name}", std::process::id()));
+            let path =
+                std::env::temp_dir().join(format!("ambient-cifar-{}-{name}", std::process::id()));
             let _ = std::fs::remove_dir_all(&path);
             std::fs::create_dir_all(&path).unwrap();
             Self(path)
@@ -248,7 +249,7 @@ mod tests {
         }
     }
 
-    /// A record whose pixel `i` is `(i + shift) % 256`, so planes and records differ.
+    /// Returns a record whose pixel `i` is `(i + shift) % 256`, so planes and records differ.
     fn record(label: u8, shift: usize) -> Vec<u8> {
         let mut bytes = vec![label];
         bytes.extend((0..IMAGE_BYTES).map(|i| ((i + shift) % 256) as u8));
@@ -272,9 +273,15 @@ mod tests {
         let first = set.image(0).unwrap();
         let second = set.image(1).unwrap();
         assert_eq!(first[0], -1.0);
-        assert_eq!(first[1024 + 2 * 32 + 5], byte_to_signed(((1024 + 69) % 256) as u8));
+        assert_eq!(
+            first[1024 + 2 * 32 + 5],
+            byte_to_signed(((1024 + 69) % 256) as u8)
+        );
         assert_eq!(second[0], byte_to_signed(7));
-        assert_eq!(second[2048 + 31 * 32 + 31], byte_to_signed(((3071 + 7) % 256) as u8));
+        assert_eq!(
+            second[2048 + 31 * 32 + 31],
+            byte_to_signed(((3071 + 7) % 256) as u8)
+        );
     }
 
     #[test]
@@ -303,7 +310,14 @@ mod tests {
 
         let error = read_batch(&path).unwrap_err();
         assert!(
-            matches!(&error, CifarError::BadLabel { record: 1, label: 10, .. }),
+            matches!(
+                &error,
+                CifarError::BadLabel {
+                    record: 1,
+                    label: 10,
+                    ..
+                }
+            ),
             "{error:?}"
         );
         assert!(error.to_string().contains("data_batch_2.bin"), "{error}");
@@ -340,9 +354,18 @@ mod tests {
 
         let error = load(&dir.0, Split::Train).unwrap_err();
         assert!(
-            matches!(&error, CifarError::MissingFile { name: "data_batch_2.bin", .. }),
+            matches!(
+                &error,
+                CifarError::MissingFile {
+                    name: "data_batch_2.bin",
+                    ..
+                }
+            ),
             "{error:?}"
         );
-        assert!(matches!(load(&dir.0, Split::Test), Err(CifarError::MissingFile { .. })));
+        assert!(matches!(
+            load(&dir.0, Split::Test),
+            Err(CifarError::MissingFile { .. })
+        ));
     }
 }

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use ambient_core::Shape;
 
+use super::{DataError, ImageSet};
+
 /// Images decoded from a data set, `[N, C, H, W]` f32 stored back to back, with optional
 /// class labels.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +32,14 @@ impl DecodedImages {
     /// Returns whether there is no image.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Moves the images into an [`ImageSet`] for the trainer.
+    ///
+    /// NOTE: the colour loaders produce `[-1, 1]`, but the 28×28 presets' generators end in
+    /// a sigmoid (`[0, 1]`). A model for these images has to end in tanh.
+    pub fn into_image_set(self) -> Result<ImageSet, DataError> {
+        ImageSet::from_values(&self.source, self.shape, &self.pixels, self.labels)
     }
 
     /// Returns the values of image `index`, or `None` past the end.

@@ -54,6 +54,39 @@ impl ImageSet {
         })
     }
 
+    /// Builds a set from f32 values already in the model's range, whole images of `shape`
+    /// stored back to back (the colour loaders produce `[-1, 1]`).
+    pub fn from_values(
+        source: &Path,
+        shape: Shape,
+        values: &[f32],
+        labels: Option<Vec<u8>>,
+    ) -> Result<Self, DataError> {
+        let image_len = shape.checked_len().filter(|&n| n > 0).ok_or_else(|| {
+            DataError::SizeOverflow {
+                path: source.to_path_buf(),
+                dims: vec![shape.channels, shape.height, shape.width],
+            }
+        })?;
+        let count = values.len() / image_len;
+        if count == 0 {
+            return Err(DataError::Empty {
+                path: source.to_path_buf(),
+            });
+        }
+
+        let size = [count, shape.channels, shape.height, shape.width].map(|d| d as i64);
+        let images = Tensor::f_from_slice(&values[..count * image_len])
+            .and_then(|t| t.f_view(size))
+            .map_err(|e| torch_error(source, e))?;
+        Ok(Self {
+            source: source.to_path_buf(),
+            shape,
+            images,
+            labels,
+        })
+    }
+
     /// Returns the file or folder the images were read from.
     pub fn source(&self) -> &Path {
         &self.source

@@ -8,6 +8,9 @@
 //! produced them, which is the product's real use (a device records, the workstation
 //! trains) and needs no clean image at all.
 
+pub mod celeba;
+pub mod cifar;
+mod decoded;
 mod error;
 pub mod idx;
 mod images;
@@ -20,6 +23,7 @@ use ambient_core::measure::{MeasurementParams, Operator};
 use ambient_core::Shape;
 use tch::Tensor;
 
+pub use decoded::DecodedImages;
 pub use error::DataError;
 pub use images::ImageSet;
 
