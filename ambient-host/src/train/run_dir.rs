@@ -126,8 +126,9 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Train
     })
 }
 
-/// The metrics log: JSON lines appended through a buffer, flushed at checkpoints and at
-/// the end, so that logging costs no system call per step.
+/// The metrics log: JSON lines appended through a buffer, so that logging costs no system
+/// call per step. The buffer is written out when full, at checkpoints and at the end, so a
+/// reader of a live run can see a partial last line.
 #[derive(Debug)]
 pub struct MetricsLog {
     path: PathBuf,
