@@ -12,14 +12,18 @@
  *   parameter against its range, so a mistake gets a status, never undefined behaviour.
  *   What no library can check stays the caller's contract: that a non-NULL pointer points
  *   at as many valid elements as its length says.
- * - Out-parameters and output arrays are written only when the call succeeds. An output
- *   array may be longer than needed; only the leading elements are written.
+ * - Out-parameters and output arrays are written only when the call succeeds, with two
+ *   exceptions: after AMBIENT_STATUS_MASK_MISMATCH the record buffer, and after
+ *   AMBIENT_STATUS_INTERNAL_ERROR any output, is unspecified. Generator scratch is working
+ *   memory, unspecified after every call. An output array may be longer than needed; only
+ *   the leading elements are written.
  * - Handles (ambient_measurement, ambient_record_writer, ambient_model) are plain structs
  *   of a stated size in caller memory: declare them anywhere, zero them before use, copy
  *   them freely; nothing is freed. An ambient_model also points into the weight bytes it
  *   was opened from, which must outlive it.
- * - The library never calls an allocator. It keeps no global state, so calls on
- *   different handles may run on different threads at once.
+ * - The library never calls an allocator; only the Rust panic runtime of a hosted build
+ *   would, after a library bug. It keeps no global state, so calls on different handles
+ *   may run on different threads at once.
  *
  * Panics: the library checks every input before use and does not panic on any input, so
  * only a library bug could. A Rust panic never unwinds into C. On hosted targets every

@@ -1,4 +1,4 @@
-// The header as C++17 sees it: compiled with -Wall -Wextra -Werror -Wpedantic and
+// The header compiled as C++17, with -Wall -Wextra -Werror -Wpedantic and
 // included in two translation units (this file and abi_unit.cpp).
 //
 // Usage: abi_cpp MODEL, with MODEL an unconditional generator whose output is in [0, 1].

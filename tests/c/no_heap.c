@@ -151,7 +151,9 @@ static unsigned long generate_from(const char *path) {
     size_t scratch_len = 0;
     uint32_t labels[4] = {0, 1, 2, 0};
 
-    CHECK(file != NULL && len > 0 && len < sizeof model_bytes);
+    CHECK(file != NULL);
+    CHECK(len > 0);
+    CHECK(len < sizeof model_bytes);
     if (file != NULL) {
         fclose(file);
     }

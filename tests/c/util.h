@@ -28,7 +28,7 @@ void fill_image(float *x, size_t len);
 /* A quiet NaN with a payload no computation produces, marking untouched floats. */
 void fill_canary(float *values, size_t len);
 
-/* Returns 1 when every value still holds the canary. */
+/* Returns 1 when every value is still the canary. */
 int is_canary(const float *values, size_t len);
 
 /* Returns the float with bit pattern bits, and the bits of a float. */
