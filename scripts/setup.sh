@@ -7,7 +7,8 @@ set -euo pipefail
 
 venv="${AMBIENT_TORCH_VENV:-/opt/ambient/torch-2.13.0}"
 torch_version="2.13.0"
-debian_packages=(gcc g++ make pkg-config python3-venv)
+debian_packages=(gcc g++ make pkg-config python3-venv
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
