@@ -29,6 +29,8 @@ pub mod lower;
 mod reference;
 mod run;
 mod summary;
+#[cfg(test)]
+mod tests;
 
 pub use encode::WeightDtype;
 pub use error::ExportError;
