@@ -116,9 +116,9 @@ fn run_layer(
         }
         Op::ConvTranspose2d(p) => {
             let g = geometry(p);
-            let acc = cast_mut::<i32>(temp);
+            int8::transpose_weights(&g, w, temp);
             for (xi, yi) in images {
-                int8::conv_transpose2d(&g, w, &requant(layer), zp, xi, yi, acc);
+                int8::conv_transpose2d(&g, &requant(layer), zp, xi, yi, temp);
             }
         }
         Op::Crop { top, left, .. } => {

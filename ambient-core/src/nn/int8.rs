@@ -8,6 +8,7 @@
 
 use super::conv::{source_index, ConvGeometry};
 use super::quant::{multiply_by_quantized_multiplier, ADD_LEFT_SHIFT};
+use super::scratch::cast_mut;
 use crate::format::Tensor;
 
 /// The longest int8 dot product (input features, or input channels times kernel area) that
@@ -146,57 +147,106 @@ pub(crate) fn conv2d(
     }
 }
 
-/// Returns the i32 values of scratch [`conv_transpose2d`] needs: one column of
-/// `out_c * kh * kw` products and the output accumulator.
+/// Returns the i32 values of scratch [`conv_transpose2d`] needs: the output accumulator
+/// `[out_c, oh, ow]`, then, in i16, the transposed weights `[out_c * kh * kw, in_c]` and the
+/// transposed, centred input `[ih * iw, in_c]`.
 pub(crate) fn conv_transpose2d_temp(g: &ConvGeometry) -> Option<usize> {
-    let column = g.output.channels * g.p.kernel.0 * g.p.kernel.1;
-    column.checked_add(g.output.channels * g.out_plane())
+    let (m, k, n) = transposed_dims(g)?;
+    let halves = m.checked_mul(k)?.checked_add(n.checked_mul(k)?)?;
+    g.output
+        .channels
+        .checked_mul(g.out_plane())?
+        .checked_add(halves.div_ceil(2))
 }
 
-/// Applies a transposed convolution to one image. For each input pixel the products with
-/// every weight row `[out_c * kh * kw]` are accumulated contiguously (an axpy the compiler
-/// vectorises), then scattered into the output accumulator.
-#[allow(clippy::too_many_arguments)]
+/// The GEMM shape of a transposed convolution: `m` weight rows (`out_c * kh * kw`), depth
+/// `k` (`in_c`), `n` input pixels.
+fn transposed_dims(g: &ConvGeometry) -> Option<(usize, usize, usize)> {
+    let m = g
+        .output
+        .channels
+        .checked_mul(g.p.kernel.0)?
+        .checked_mul(g.p.kernel.1)?;
+    Some((m, g.input.channels, g.in_plane()))
+}
+
+/// Splits the scratch of [`conv_transpose2d`] into the accumulator, the transposed weights
+/// and the transposed input.
+fn transposed_scratch<'t>(
+    g: &ConvGeometry,
+    (m, k, n): (usize, usize, usize),
+    temp: &'t mut [u8],
+) -> (&'t mut [i32], &'t mut [i16], &'t mut [i16]) {
+    let acc_len = g.output.channels * g.out_plane();
+    let (acc_bytes, rest) = temp.split_at_mut(4 * acc_len);
+    let (wt, rest) = cast_mut::<i16>(rest).split_at_mut(m * k);
+    (
+        &mut cast_mut::<i32>(acc_bytes)[..acc_len],
+        wt,
+        &mut rest[..n * k],
+    )
+}
+
+/// Writes the weights `[in_c, m]` transposed to i16 rows `[m, in_c]` into the scratch of
+/// [`conv_transpose2d`], once for every image of a batch.
+pub(crate) fn transpose_weights(g: &ConvGeometry, w: &[i8], temp: &mut [u8]) {
+    let Some(dims) = transposed_dims(g) else {
+        return;
+    };
+    let (m, k, _) = dims;
+    let (_, wt, _) = transposed_scratch(g, dims, temp);
+    for (i, row) in wt.chunks_exact_mut(k).enumerate().take(m) {
+        for (c, v) in row.iter_mut().enumerate() {
+            *v = i16::from(w[c * m + i]);
+        }
+    }
+}
+
+/// Applies a transposed convolution to one image as a GEMM with contiguous depth: with the
+/// weights already transposed by [`transpose_weights`], the centred input `[in_c, n]` is
+/// transposed into i16 rows of `in_c` values, so every product is an i16 dot product
+/// (`pmaddwd` on x86-64), and each dot product of weight row `(o, ky, kx)` with input
+/// pixel `(iy, ix)` is added where that tap lands in the output (col2im without the column
+/// matrix; taps that land in the padding are skipped). `temp` holds
+/// [`conv_transpose2d_temp`] i32 values, as bytes.
 pub(crate) fn conv_transpose2d(
     g: &ConvGeometry,
-    w: &[i8],
     rq: &Requant<'_>,
     in_zp: i32,
     x: &[i8],
     y: &mut [i8],
-    temp: &mut [i32],
+    temp: &mut [u8],
 ) {
+    let Some(dims) = transposed_dims(g) else {
+        return;
+    };
+    let (_, k, n) = dims;
     let (kh, kw) = g.p.kernel;
-    let m = g.output.channels * kh * kw;
     let (ih, iw) = (g.input.height, g.input.width);
     let (oh, ow) = (g.output.height, g.output.width);
-    let (column, acc) = temp.split_at_mut(m);
+    let (acc, wt, xt) = transposed_scratch(g, dims, temp);
+
+    for (c, plane) in x.chunks_exact(n).enumerate() {
+        for (j, &v) in plane.iter().enumerate() {
+            xt[j * k + c] = (v as i32 - in_zp) as i16;
+        }
+    }
+
     acc.fill(0);
-    for iy in 0..ih {
-        for ix in 0..iw {
-            column.fill(0);
-            for (c, row) in w.chunks_exact(m).enumerate() {
-                let xv = (x[(c * ih + iy) * iw + ix] as i32 - in_zp) as i16;
-                if xv == 0 {
-                    continue;
-                }
-                // |xv| <= 255 and |w| <= 128, so the product fits in i16: a 16-bit multiply
-                // (pmullw on x86-64) widened to the i32 accumulator.
-                for (a, &wv) in column.iter_mut().zip(row) {
-                    *a += (xv * wv as i16) as i32;
-                }
-            }
-            let mut taps = column.chunks_exact(kw);
-            for o in 0..g.output.channels {
-                for ky in 0..kh {
-                    let Some(row) = taps.next() else { break };
+    let mut rows = wt.chunks_exact(k);
+    for o in 0..g.output.channels {
+        for ky in 0..kh {
+            for kx in 0..kw {
+                let Some(wrow) = rows.next() else { return };
+                for iy in 0..ih {
                     let Some(oy) = source_index(iy, g.p.stride.0, ky, g.p.padding.0, oh) else {
                         continue;
                     };
                     let out_row = &mut acc[(o * oh + oy) * ow..(o * oh + oy + 1) * ow];
-                    for (kx, &v) in row.iter().enumerate() {
+                    let pixels = &xt[iy * iw * k..(iy + 1) * iw * k];
+                    for (ix, xrow) in pixels.chunks_exact(k).enumerate() {
                         if let Some(ox) = source_index(ix, g.p.stride.1, kx, g.p.padding.1, ow) {
-                            out_row[ox] += v;
+                            out_row[ox] += dot16(wrow, xrow);
                         }
                     }
                 }
@@ -213,6 +263,13 @@ pub(crate) fn conv_transpose2d(
             *q = channel.apply(a);
         }
     }
+}
+
+/// The i16 dot product, summed in i32 (at most [`MAX_DEPTH`] terms of `|x| <= 255`,
+/// `|w| <= 128`, so it cannot overflow).
+#[inline]
+fn dot16(w: &[i16], x: &[i16]) -> i32 {
+    w.iter().zip(x).map(|(&a, &b)| a as i32 * b as i32).sum()
 }
 
 /// Per-channel affine (batch norm) in place on one image: channel `c` uses entry
