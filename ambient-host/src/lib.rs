@@ -16,6 +16,10 @@
 //!   checked against the tch model.
 //! - [`unmeasure`]: the classical repairs of the `unmeasure` baseline (blur, median, TV and
 //!   diffusion inpainting, Wiener deconvolution), on the CPU with rayon.
+//! - [`eval`]: the MNIST classifier and the scores of generated samples (inception score,
+//!   Fréchet distance of classifier features, class histogram).
+//! - [`sweep`]: grids of training runs, resumable, with a report of score against the
+//!   measurement's strength.
 //! - [`image_io`]: PNG grids and `.npy` arrays.
 //! - [`device`] and [`doctor`]: choosing the compute device and reporting the set-up.
 //!
@@ -24,9 +28,11 @@
 pub mod data;
 pub mod device;
 pub mod doctor;
+pub mod eval;
 pub mod export;
 pub mod image_io;
 pub mod measure;
 pub mod model;
+pub mod sweep;
 pub mod train;
 pub mod unmeasure;

@@ -2,12 +2,15 @@
 //! `run(args) -> anyhow::Result<()>`, a variant in [`Command`] and its arm in
 //! [`Command::run`].
 
+mod classifier;
 mod doctor;
+mod eval;
 mod inspect;
 mod inspect_model;
 mod measure;
 mod export;
 mod sample;
+mod sweep;
 mod sample_model;
 mod train;
 
@@ -37,6 +40,12 @@ pub enum Command {
     Measure(measure::MeasureArgs),
     /// Describe a measurement record file (.ambr): its header and a summary of its records.
     Inspect(inspect::InspectArgs),
+    /// Score generated samples: inception score, Fréchet distance, class histogram.
+    Eval(Box<eval::EvalArgs>),
+    /// Train the MNIST classifier that `eval` scores samples with.
+    Classifier(classifier::ClassifierArgs),
+    /// Train and score a grid of runs and report score against measurement strength.
+    Sweep(Box<sweep::SweepArgs>),
     /// Report the libtorch build, CUDA and cuDNN, the training device and the data sets.
     Doctor(doctor::DoctorArgs),
 }
@@ -50,6 +59,9 @@ impl Command {
             Self::Export(args) => export::run(args),
             Self::Measure(args) => measure::run(args),
             Self::Inspect(args) => inspect::run(args),
+            Self::Eval(args) => eval::run(*args),
+            Self::Classifier(args) => classifier::run(args),
+            Self::Sweep(args) => sweep::run(*args),
             Self::Doctor(args) => doctor::run(args),
         }
     }
