@@ -6,6 +6,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use ambient_host::device::{self, DeviceChoice};
 use ambient_host::model::Preset;
 use ambient_host::train::{open_run, Mode, ProgressKind, TrainRequest, DEFAULT_MEASUREMENT};
+use ambient_host::unmeasure::Repair;
 use anyhow::{bail, Context};
 
 /// Options of `train`. Options left out take the preset's default, or when resuming the
@@ -28,9 +29,17 @@ pub struct TrainArgs {
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
     params: Vec<(String, String)>,
     /// What the discriminator compares: ambient (measured samples vs real measurements),
-    /// clean (samples vs clean images), ignore (unmeasured samples vs real measurements).
+    /// clean (samples vs clean images), ignore (unmeasured samples vs real measurements),
+    /// unmeasure (unmeasured samples vs real measurements repaired by --unmeasure).
     #[arg(long, value_enum)]
     mode: Option<Mode>,
+    /// The repair of --mode unmeasure: blur (5×5 Gaussian of the measurement), median
+    /// (3×3 median of the kept pixels), tv (total-variation inpainting), wiener (Wiener
+    /// deconvolution, for convolve-noise) or inpaint (diffusion inpainting). Default: blur
+    /// for dropped pixels, rows or columns, inpaint for block-patch, wiener for
+    /// convolve-noise.
+    #[arg(long, value_name = "REPAIR")]
+    unmeasure: Option<Repair>,
     /// Model and hyperparameters: cpu (a DCGAN, 3,000 steps) or paper (the reference
     /// MNIST WGAN-GP, 27,000 steps).
     #[arg(long, value_enum)]
@@ -166,6 +175,7 @@ fn request(args: TrainArgs) -> TrainRequest {
         measurement: args.measurement,
         params: args.params,
         mode: args.mode,
+        unmeasure: args.unmeasure,
         preset: args.preset,
         steps: args.steps,
         batch: args.batch,

@@ -72,6 +72,10 @@ pub struct TrainConfig {
     pub params: BTreeMap<String, String>,
     /// The comparison the discriminator makes.
     pub mode: Mode,
+    /// The classical repair of `unmeasure` mode (`blur`, `median`, `tv`, `wiener` or
+    /// `inpaint`); absent in the other modes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmeasure: Option<String>,
     /// The model preset.
     pub preset: Preset,
     /// The generator's architecture.

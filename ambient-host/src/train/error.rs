@@ -25,6 +25,9 @@ pub enum TrainError {
     /// A sample grid or array could not be written.
     #[error(transparent)]
     Image(#[from] ImageIoError),
+    /// A classical repair of `unmeasure` mode failed.
+    #[error("cannot repair the real measurements: {0}")]
+    Unmeasure(#[from] crate::unmeasure::UnmeasureError),
     /// libtorch failed.
     #[error("libtorch error: {0}")]
     Torch(#[from] tch::TchError),

@@ -11,6 +11,7 @@ use super::TrainError;
 use crate::data::TrainingData;
 use crate::measure::TchMeasurement;
 use crate::model::{DiscriminatorArch, GeneratorArch, Preset};
+use crate::unmeasure::Repair;
 
 /// The options of a training run as given; `None` means "the default" (or, when resuming,
 /// "the run's value").
@@ -24,6 +25,8 @@ pub struct TrainRequest {
     pub params: Vec<(String, String)>,
     /// Mode.
     pub mode: Option<Mode>,
+    /// The repair of `unmeasure` mode.
+    pub unmeasure: Option<Repair>,
     /// Preset.
     pub preset: Option<Preset>,
     /// Total generator steps.
@@ -111,6 +114,9 @@ impl TrainRequest {
         params.append(&mut self.params);
         self.params = params;
         self.mode.get_or_insert(stored.mode);
+        if self.unmeasure.is_none() {
+            self.unmeasure = stored.unmeasure.as_deref().and_then(|n| n.parse().ok());
+        }
         self.preset.get_or_insert(stored.preset);
         self.steps.get_or_insert(stored.steps);
         self.batch.get_or_insert(stored.batch);
@@ -137,12 +143,8 @@ pub fn resolve(
     device: Device,
 ) -> Result<(TrainConfig, Operator), TrainError> {
     let mode = request.mode.unwrap_or(Mode::Ambient);
-    if mode == Mode::Unmeasure {
-        return Err(TrainError::Unsupported(
-            "--mode unmeasure (training on measurements repaired by a classical method)",
-        ));
-    }
     let operator = resolve_operator(request, data)?;
+    let unmeasure = resolve_repair(request, mode, data, &operator)?;
     let measurement = TchMeasurement::new(operator.clone());
     let measurement_shape = measurement.output_shape();
     let image = data.image_shape();
@@ -172,6 +174,7 @@ pub fn resolve(
         measurement: operator.kind().name().to_string(),
         params: resolved_params(request, data)?,
         mode,
+        unmeasure: unmeasure.map(|r| r.name().to_string()),
         preset,
         generator,
         discriminator: DiscriminatorArch::for_input(preset, &discriminator_input)?,
@@ -228,6 +231,52 @@ fn resolve_operator(request: &TrainRequest, data: &TrainingData) -> Result<Opera
             Ok(set.operator().clone())
         }
     }
+}
+
+/// Returns the repair of `unmeasure` mode: the one requested, or else the one the
+/// reference code pairs with the measurement.
+fn resolve_repair(
+    request: &TrainRequest,
+    mode: Mode,
+    data: &TrainingData,
+    operator: &Operator,
+) -> Result<Option<Repair>, TrainError> {
+    let invalid = |option, reason: String| TrainError::InvalidOption { option, reason };
+    if mode != Mode::Unmeasure {
+        return match request.unmeasure {
+            Some(_) => Err(invalid(
+                "--unmeasure",
+                "it applies only with --mode unmeasure".into(),
+            )),
+            None => Ok(None),
+        };
+    }
+    if matches!(data, TrainingData::Measurements(_)) {
+        return Err(invalid(
+            "--mode",
+            "unmeasure mode measures clean images and repairs them with their θ; train on \
+             an image folder, not a record file"
+                .into(),
+        ));
+    }
+
+    let kind = operator.kind();
+    let repair = request
+        .unmeasure
+        .or_else(|| Repair::default_for(kind))
+        .ok_or_else(|| {
+            invalid(
+                "--unmeasure",
+                format!(
+                    "{} has no default repair; pass one of blur, median, tv, wiener, inpaint",
+                    kind.name()
+                ),
+            )
+        })?;
+    repair
+        .check_applies(kind)
+        .map_err(|e| invalid("--unmeasure", e.to_string()))?;
+    Ok(Some(repair))
 }
 
 fn resolved_params(

@@ -19,6 +19,7 @@ use crate::data::TrainingData;
 use crate::image_io::grid_png;
 use crate::measure::TchMeasurement;
 use crate::model::{sample_latent, Discriminator, Generator};
+use crate::unmeasure::{Repair, TensorRepair};
 
 /// One line of `metrics.jsonl`.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -49,6 +50,8 @@ pub struct Trainer {
     order: BatchOrder,
     done: u64,
     last: Option<StepLosses>,
+    /// The repair of `unmeasure` mode, applied to every real measured batch.
+    repair: Option<TensorRepair>,
 }
 
 impl Trainer {
@@ -70,6 +73,8 @@ impl Trainer {
                 reason: format!("{} exceeds the {} examples", config.batch, data.len()),
             }
         })?;
+
+        let repair = unmeasure_repair(&config, &operator, &data)?;
 
         seed_torch(stream_seed(config.seed, Stream::Init, 0));
         let gen_vars = VarStore::new(device);
@@ -97,6 +102,7 @@ impl Trainer {
             order,
             done: 0,
             last: None,
+            repair,
         })
     }
 
@@ -219,7 +225,11 @@ impl Trainer {
                 let theta =
                     self.measurement
                         .sample_theta(theta_seed, indices.len(), self.device)?;
-                Ok(tch::no_grad(|| self.measurement.apply(&x, &theta))?)
+                let y = tch::no_grad(|| self.measurement.apply(&x, &theta))?;
+                match &self.repair {
+                    Some(repair) => Ok(repair.apply(&y, &theta)?),
+                    None => Ok(y),
+                }
             }
             TrainingData::Measurements(set) => Ok(set.batch(indices)?.f_to_device(self.device)?),
         }
@@ -235,6 +245,26 @@ impl Trainer {
         };
         checkpoint::save(&self.run.checkpoint_path(), &state)
     }
+}
+
+/// Builds the repair of an `unmeasure` run from its configured name, for the clean images
+/// it measures.
+fn unmeasure_repair(
+    config: &TrainConfig,
+    operator: &Operator,
+    data: &TrainingData,
+) -> Result<Option<TensorRepair>, TrainError> {
+    let (Some(name), TrainingData::Images(set)) = (config.unmeasure.as_deref(), data) else {
+        return Ok(None);
+    };
+    let repair = name
+        .parse::<Repair>()
+        .map_err(|e| TrainError::InvalidOption {
+            option: "--unmeasure",
+            reason: e.to_string(),
+        })?;
+    let repair = TensorRepair::for_images(repair, operator.clone(), set.images())?;
+    Ok(Some(repair))
 }
 
 /// The fixed latent vectors and θ of the sample grids, so that grids at different steps
