@@ -18,7 +18,7 @@ impl TensorRepair {
     /// Binds `repair` to `op` for the clean images `images` (`[N, C, H, W]`, any device).
     ///
     /// The clipping range is the images' minimum and maximum, and the Wiener filter's
-    /// `E[x²]` their mean square, the statistic the reference code's constants hold for
+    /// `E[x²]` their mean square, the statistic behind the reference code's constants for
     /// MNIST and CelebA.
     pub fn for_images(
         repair: Repair,

@@ -16,6 +16,11 @@
 //! which the convergence proof requires. The dropped pixels start at the mean of the kept
 //! ones. Iteration stops when no pixel moves by more than [`TvOptions::tolerance`] in one
 //! iteration, or after [`TvOptions::max_iterations`].
+//!
+//! NOTE: TV is by far the slowest repair. In a scratch measurement on 64 MNIST images at
+//! p = 0.9 (two cores shared with other builds, so an estimate), the defaults stopped after
+//! roughly 500 to 1,000 iterations and 1 to 3 s per batch, with the total variation about
+//! 0.2 % above its value after 3,000 iterations. A 64×64 colour batch took about 50 s.
 
 use ambient_core::Shape;
 
