@@ -5,7 +5,7 @@
  * the measurement as a record stream, the bytes a device sends to the trainer. Every
  * output and figure is reported over semihosting.
  *
- * Every buffer is static and sized at build time; each size is checked against what the
+ * Every buffer is static and sized at build time. Each size is checked against what the
  * library reports before use, and a shortfall is reported with the size needed.
  */
 
