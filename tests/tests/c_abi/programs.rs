@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// Libraries the Rust standard library needs when `libambient.a` is linked into a C
 /// program on Linux, as `cargo rustc -- --print native-static-libs` lists them.
@@ -41,6 +41,18 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// Which build of `libambient.a` a program links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Build {
+    /// `cargo build -p ambient-ffi`: the build firmware and C users get.
+    Product,
+    /// The same with `ambient-core`'s `std` feature, which the Rust side of these tests
+    /// has too. The f32 GEMM kernel depends on it (its tile size, and FMA where the CPU has
+    /// it), so only this build's float outputs and scratch sizes equal the Rust side's bit
+    /// for bit.
+    CoreStd,
+}
+
 /// Returns the target directory of the separate library build: `c-abi` inside the target
 /// directory this test was built in (found from the test executable, which cargo puts in
 /// `<target>/<profile>/deps/`).
@@ -53,45 +65,87 @@ pub fn build_dir() -> PathBuf {
     target.join("c-abi")
 }
 
-/// Runs `cargo build -p ambient-ffi` with `extra` arguments into [`build_dir`].
-pub fn cargo_build_ffi(extra: &[&str]) -> Output {
+/// Returns the cargo target directory of `build`.
+fn cargo_target_dir(build: Build) -> PathBuf {
+    match build {
+        Build::Product => build_dir(),
+        Build::CoreStd => build_dir().join("core-std"),
+    }
+}
+
+/// Runs `cargo build -p ambient-ffi` with `extra` arguments into the target directory of
+/// `build`.
+pub fn cargo_build_ffi(build: Build, extra: &[&str]) -> Output {
     let cargo = option_env!("CARGO").unwrap_or("cargo");
+    let features: &[&str] = match build {
+        Build::Product => &[],
+        Build::CoreStd => &["--features", "ambient-core/std"],
+    };
     let output = Command::new(cargo)
         .current_dir(workspace())
         .args(["build", "-p", "ambient-ffi", "--target-dir"])
-        .arg(build_dir())
+        .arg(cargo_target_dir(build))
+        .args(features)
         .args(extra)
         .env("CARGO_TERM_COLOR", "never")
         .output()
         .expect("failed to run cargo");
     assert!(
         output.status.success(),
-        "cargo build -p ambient-ffi {extra:?} failed:\n{}",
+        "cargo build -p ambient-ffi {features:?} {extra:?} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     output
 }
 
-/// Returns the path of `libambient.a` for the host, building it once per test process.
-pub fn staticlib() -> &'static Path {
-    static LIBRARY: OnceLock<PathBuf> = OnceLock::new();
-    LIBRARY.get_or_init(|| {
-        cargo_build_ffi(&[]);
-        let path = build_dir().join("debug/libambient.a");
+/// Returns the path of `libambient.a` of `build` for the host, building it once per test
+/// process.
+pub fn staticlib(build: Build) -> &'static Path {
+    static PRODUCT: OnceLock<PathBuf> = OnceLock::new();
+    static CORE_STD: OnceLock<PathBuf> = OnceLock::new();
+    let cell = match build {
+        Build::Product => &PRODUCT,
+        Build::CoreStd => &CORE_STD,
+    };
+    cell.get_or_init(|| {
+        cargo_build_ffi(build, &[]);
+        let path = cargo_target_dir(build).join("debug/libambient.a");
         assert!(path.is_file(), "cargo built no {}", path.display());
         path
     })
 }
 
 /// Compiles and links `sources` (paths under `tests/c/`, each a translation unit that
-/// includes `ambient.h`) against the library into the program `name`, with `link_flags`
-/// added before the library, and returns the program's path.
+/// includes `ambient.h`) against the product library into the program `name`, with
+/// `link_flags` added before the library, and returns the program's path.
 pub fn compile(name: &str, language: Language, sources: &[&str], link_flags: &[&str]) -> PathBuf {
-    let library = staticlib();
+    compile_for(Build::Product, name, language, sources, link_flags)
+}
+
+/// [`compile`] against the library of `build`.
+pub fn compile_for(
+    build: Build,
+    name: &str,
+    language: Language,
+    sources: &[&str],
+    link_flags: &[&str],
+) -> PathBuf {
+    // Tests run in parallel and several link the same program: compile each one once.
+    static COMPILED: Mutex<Vec<(Build, String, PathBuf)>> = Mutex::new(Vec::new());
+    let mut compiled = COMPILED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, _, program)) = compiled.iter().find(|(b, n, _)| *b == build && n == name) {
+        return program.clone();
+    }
+    let library = staticlib(build);
     let c_dir = workspace().join("tests/c");
     let out_dir = build_dir().join("programs");
     std::fs::create_dir_all(&out_dir).expect("create the program directory");
-    let program = out_dir.join(name);
+    let program = match build {
+        Build::Product => out_dir.join(name),
+        Build::CoreStd => out_dir.join(format!("{name}-core-std")),
+    };
 
     let (compiler, flags) = match language {
         Language::C => (
@@ -123,6 +177,7 @@ pub fn compile(name: &str, language: Language, sources: &[&str], link_flags: &[&
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    compiled.push((build, name.to_string(), program.clone()));
     program
 }
 
@@ -150,7 +205,7 @@ pub fn run(program: &Path, args: &[&Path]) -> String {
 /// `examples/c/ambient.pc` (pointed at the separately built library), as a C user would,
 /// and returns the program's path.
 pub fn compile_example(name: &str) -> PathBuf {
-    let library_dir = staticlib()
+    let library_dir = staticlib(Build::Product)
         .parent()
         .expect("library directory")
         .to_path_buf();
