@@ -39,7 +39,12 @@ fn conv_t(out: usize) -> Op {
 
 /// The weight and bias slots of a layer.
 fn pair<'a>(a: &'a [f32], b: &'a [f32]) -> [Option<TensorData<'a>>; 4] {
-    [Some(TensorData::F32(a)), Some(TensorData::F32(b)), None, None]
+    [
+        Some(TensorData::F32(a)),
+        Some(TensorData::F32(b)),
+        None,
+        None,
+    ]
 }
 
 /// Writes the float CPU-preset generator.

@@ -35,7 +35,10 @@
 //! panics on input a caller controls: wrong slice lengths and invalid parameters are errors.
 
 #![no_std]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 #[cfg(any(feature = "alloc", test))]
 extern crate alloc;

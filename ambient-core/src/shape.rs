@@ -24,7 +24,9 @@ impl Shape {
 
     /// Returns the number of values in one image, or `None` when it overflows `usize`.
     pub fn checked_len(&self) -> Option<usize> {
-        self.channels.checked_mul(self.height)?.checked_mul(self.width)
+        self.channels
+            .checked_mul(self.height)?
+            .checked_mul(self.width)
     }
 
     /// Returns the number of pixels in one channel, or `None` when it overflows `usize`.

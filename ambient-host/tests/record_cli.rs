@@ -71,11 +71,7 @@ fn measure_writes_core_measurements_and_grid() {
         let got = Vec::<f32>::try_from(&records.measurements().get(i as i64).flatten(0, -1));
         assert_eq!(records.seeds()[i], seed, "image {i}");
         assert_eq!(got.unwrap(), y, "image {i}");
-        assert_eq!(
-            records.labels().unwrap()[i],
-            u32::from(label),
-            "image {i}"
-        );
+        assert_eq!(records.labels().unwrap()[i], u32::from(label), "image {i}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -316,7 +316,10 @@ fn baseline_modes_and_paper_preset_run() {
 #[test]
 fn invalid_options_rejected() {
     let cases: [(&[&str], &str); 5] = [
-        (&["--mode", "unmeasure", "--unmeasure", "wiener"], "convolve-noise"),
+        (
+            &["--mode", "unmeasure", "--unmeasure", "wiener"],
+            "convolve-noise",
+        ),
         (&["--measurement", "blur"], "unknown measurement blur"),
         (&["--param", "p=2"], "invalid"),
         (&["--param", "q=1"], "the keys are"),

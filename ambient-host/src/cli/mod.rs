@@ -5,13 +5,13 @@
 mod classifier;
 mod doctor;
 mod eval;
+mod export;
 mod inspect;
 mod inspect_model;
 mod measure;
-mod export;
 mod sample;
-mod sweep;
 mod sample_model;
+mod sweep;
 mod train;
 
 use clap::{Parser, Subcommand};

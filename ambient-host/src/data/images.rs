@@ -62,12 +62,14 @@ impl ImageSet {
         values: &[f32],
         labels: Option<Vec<u8>>,
     ) -> Result<Self, DataError> {
-        let image_len = shape.checked_len().filter(|&n| n > 0).ok_or_else(|| {
-            DataError::SizeOverflow {
-                path: source.to_path_buf(),
-                dims: vec![shape.channels, shape.height, shape.width],
-            }
-        })?;
+        let image_len =
+            shape
+                .checked_len()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| DataError::SizeOverflow {
+                    path: source.to_path_buf(),
+                    dims: vec![shape.channels, shape.height, shape.width],
+                })?;
         let count = values.len() / image_len;
         if count == 0 {
             return Err(DataError::Empty {
