@@ -41,7 +41,7 @@ pub struct SampleModel<'a> {
     pub model: &'a Path,
     /// Number of images.
     pub count: usize,
-    /// Seed of torch's generator for the latent vectors.
+    /// Seed of the core's sampler for the latent vectors.
     pub seed: u64,
     /// The latent distribution.
     pub latent: LatentChoice,

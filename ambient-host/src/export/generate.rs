@@ -51,34 +51,29 @@ pub fn generate(model: &Model<'_>, latents: &Latents) -> Result<Vec<f32>, Export
 /// Images generated per core call by [`sample_images`], which bounds the scratch size.
 const SAMPLE_CHUNK: usize = 256;
 
-/// Generates `count` images `[count, C, H, W]` with `model`, from latent vectors drawn
-/// from `distribution` after seeding torch with `seed`, in the same chunks as
-/// [`crate::train::RunGenerator::sample`] draws them. On the CPU both therefore use the
-/// same latent vectors for the same seed. A conditional model gets labels `i mod classes`.
+/// Generates `count` images `[count, C, H, W]` with `model` from the latent vectors
+/// [`Latents::draw`] makes from `distribution` and `seed`, which for normal latents are
+/// those a device draws with the C library's `ambient_sample_latent(seed, ...)`. A
+/// conditional model gets labels `i mod classes`.
 pub fn sample_images(
     model: &Model<'_>,
     count: usize,
     seed: u64,
     distribution: crate::model::LatentDistribution,
 ) -> Result<tch::Tensor, ExportError> {
-    crate::train::seeds::seed_torch(seed);
     let (latent, classes) = (model.latent(), model.classes());
+    let all = Latents::draw(distribution, count, latent, classes, seed);
     let mut images = Vec::with_capacity(count.saturating_mul(model.output_len()));
-    let mut done = 0;
-    while done < count {
-        let n = (count - done).min(SAMPLE_CHUNK);
-        let z =
-            crate::model::sample_latent(distribution, n as i64, latent as i64, tch::Device::Cpu);
-        let labels =
-            (classes > 0).then(|| (done..done + n).map(|i| (i % classes) as u32).collect());
-        let batch = Latents {
+    for start in (0..count).step_by(SAMPLE_CHUNK) {
+        let n = (count - start).min(SAMPLE_CHUNK);
+        let chunk = Latents {
             count: n,
-            z: super::lower::values(&z)?,
-            labels,
+            z: all.z[start * latent..(start + n) * latent].to_vec(),
+            labels: all.labels.as_ref().map(|l| l[start..start + n].to_vec()),
         };
-        images.extend(generate(model, &batch)?);
-        done += n;
+        images.extend(generate(model, &chunk)?);
     }
+
     let s = model.output_shape();
     let shape = [
         count as i64,

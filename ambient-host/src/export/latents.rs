@@ -32,7 +32,9 @@ pub struct Latents {
 
 impl Latents {
     /// Draws `count` latent vectors of `latent` values from `distribution` with the
-    /// sampler seeded `seed`, component after component.
+    /// sampler seeded `seed`, component after component: normal values are
+    /// [`Sampler::gaussian`] draws (what the C library's `ambient_sample_latent` writes),
+    /// uniform ones `2 · Sampler::uniform() − 1`.
     pub fn draw(
         distribution: LatentDistribution,
         count: usize,
