@@ -369,3 +369,33 @@ fn help_explains_options() {
         assert_ok(&ambient_host(&[command, "--help"]));
     }
 }
+
+#[test]
+fn trains_from_measure_record_file() {
+    let dir = scratch("from-records");
+    fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("digits.ambr");
+    let measured = ambient_host(&["measure", "-n", "64", "-o", file.to_str().unwrap()]);
+    assert_ok(&measured);
+
+    let run = dir.join("run");
+    let output = train(
+        &run,
+        &[
+            "--data",
+            file.to_str().unwrap(),
+            "--steps",
+            "4",
+            "--batch",
+            "16",
+        ],
+    );
+    assert_ok(&output);
+
+    let config: Value =
+        serde_json::from_str(&fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["measurement"], "block-pixels");
+    assert_eq!(config["examples"], 64);
+    let steps: Vec<u64> = metrics(&run).iter().map(|(s, _)| *s).collect();
+    assert_eq!(steps, vec![1, 2, 3, 4]);
+}
