@@ -136,12 +136,12 @@ impl EvalReport {
             .inception_score_first_64
             .map_or(String::new(), |s| format!(", first 64 {s:.2}"));
         format!(
-            "IS {:.2} ± {:.2} over {} splits of {} samples (all {:.2}{first_64}; real test \
+            "IS {:.2} ± {:.2} ({} samples in {} splits; all at once {:.2}{first_64}; real test \
              digits {:.2}) | FID {:.3} against {} test digits | classes {}",
             self.inception_score.mean,
             self.inception_score.std,
-            self.inception_score.splits.len(),
             self.samples,
+            self.inception_score.splits.len(),
             self.inception_score_all,
             self.real_inception_score,
             self.frechet_distance,

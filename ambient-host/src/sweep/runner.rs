@@ -193,6 +193,8 @@ fn train_run(spec: &RunSpec, options: &SweepOptions, tag: &str) -> Result<(f64, 
         },
         log_path.display()
     );
+    // NOTE: a sweep killed with SIGKILL leaves this child training. Ctrl-C on a terminal
+    // reaches both, because they share the process group.
     let started = Instant::now();
     let status = command
         .stdin(Stdio::null())
