@@ -73,6 +73,7 @@ fn print_report(run: &Path, step: u64, report: &CheckReport) {
         "  largest absolute error {:.3e} (bound {:.3e}: {})",
         c.max_abs, report.bound.value, report.bound.basis
     );
+    println!("  mean absolute error {:.3e}", c.mean_abs);
     println!(
         "  largest relative error {:.3e} (|core - tch| / max(|tch|, {:e}))",
         c.max_rel,

@@ -91,8 +91,8 @@ const CROP_LAST: Node = Node::Crop {
     right: 1,
 };
 
-/// Builds the CPU preset's graph ([`crate::model::dcgan28`]): dense → reshape → batch norm → ReLU →
-/// transposed conv → batch norm → ReLU → transposed conv → sigmoid.
+/// Builds the CPU preset's graph ([`crate::model::dcgan28`]): dense → reshape → batch norm
+/// → ReLU → transposed conv → batch norm → ReLU → transposed conv → sigmoid.
 fn dcgan28(vars: &Variables) -> Result<Graph, ExportError> {
     let latent = extent(vars, "gen.fc.weight", 1)?;
     let features = extent(vars, "gen.fc.weight", 0)?;

@@ -11,7 +11,7 @@ use crate::model::LatentDistribution;
 /// Seed of the int8 calibration batch.
 pub const CALIBRATION_SEED: u64 = 0x00ca_1b7a_7e00_0001;
 /// Images in the int8 calibration batch.
-pub const CALIBRATION_BATCH: usize = 128;
+pub const CALIBRATION_BATCH: usize = 512;
 /// Seed of the batch the exported model is checked on: another batch than the
 /// calibration one, so that the check also covers inputs the ranges were not fitted to.
 pub const CHECK_SEED: u64 = 0x00c8_ec4e_0000_0002;

@@ -10,7 +10,8 @@
 //!    the layer before it where it can ([`lower`](mod@lower) lists where).
 //! 4. [`FloatModel::encode`] writes the file through the core's writer: f32, f16 weights,
 //!    or int8 through the core's quantisation, with activation ranges calibrated on a fixed
-//!    latent batch ([`latents`]).
+//!    latent batch ([`latents`]) and narrowed before saturating activations
+//!    ([`calibrate`]).
 //! 5. [`LoadedRun::check`] runs the file in `ambient-core` and the tch generator in eval
 //!    mode on another fixed batch and compares them against the dtype's bound ([`check`]).
 //!
@@ -19,6 +20,7 @@
 //! one, for `inspect` and `sample`.
 
 pub mod arch;
+pub mod calibrate;
 pub mod check;
 mod encode;
 mod error;

@@ -204,6 +204,7 @@ fn comparison_hand_values() {
     let c = Comparison::of(&[1.0, 0.5, 0.0], &[1.5, 0.25, 0.0005]);
     assert_eq!(c.values, 3);
     assert_eq!(c.max_abs, 0.5);
+    assert!((c.mean_abs - 0.7505 / 3.0).abs() < 1e-6, "{}", c.mean_abs);
     // 0.25 / 0.25 = 1 beats 0.5 / 1.5; 0.0005 / max(0.0005, floor) = 0.5.
     assert_eq!(c.max_rel, 1.0);
     assert_eq!(c.max_reference, 1.5);
@@ -215,6 +216,7 @@ fn comparison_nan_is_infinite() {
     let c = Comparison::of(&[f32::NAN], &[0.5]);
     assert_eq!(c.max_abs, f32::INFINITY);
     assert_eq!(c.max_rel, f32::INFINITY);
+    assert_eq!(c.mean_abs, f32::INFINITY);
     let c = Comparison::of(&[0.5], &[0.5, 0.5]);
     assert_eq!(c.max_abs, f32::INFINITY);
 }
@@ -245,4 +247,83 @@ fn latents_are_fixed() {
     let c = Latents::draw(LatentDistribution::Normal, 5, 3, 0, 8);
     assert_ne!(a.z, c.z);
     assert_eq!(c.labels, None);
+}
+
+/// Parses the f32 file of `graph` and narrows `ranges` as the int8 export does.
+fn clamped(graph: &Graph, mut ranges: Vec<(f32, f32)>) -> Vec<(f32, f32)> {
+    let bytes = lowered(graph, BatchNormFolding::Fold)
+        .to_bytes(false)
+        .unwrap();
+    let model = Model::parse(&bytes).unwrap();
+    super::calibrate::clamp_saturating(model.layers(), &mut ranges);
+    ranges
+}
+
+#[test]
+fn clamp_before_sigmoid_and_tanh() {
+    let mut g = Graph::new(2, 0, ValueRange::ZeroOne);
+    g.push(dense(&[1.0, 2.0, 3.0, 4.0], 2, &[0.5, -1.0]));
+    g.push(Node::Sigmoid);
+    let ranges = clamped(&g, vec![(-1.0, 1.0), (-38.0, 3.0), (0.0, 1.0)]);
+    assert_eq!(ranges, vec![(-1.0, 1.0), (-8.0, 3.0), (0.0, 1.0)]);
+
+    // Through a crop (which keeps its input's quantisation) to the layer before it.
+    let mut g = Graph::new(4, 0, ValueRange::MinusOneOne);
+    g.push(Node::Reshape(Shape::new(1, 2, 2)));
+    g.push(Node::Conv2d {
+        weight: t(&[1.0], &[1, 1, 1, 1]),
+        bias: None,
+        stride: (1, 1),
+        padding: (0, 0),
+    });
+    g.push(Node::Crop {
+        top: 0,
+        bottom: 1,
+        left: 0,
+        right: 1,
+    });
+    g.push(Node::Tanh);
+    let ranges = clamped(&g, vec![(-1.0, 1.0); 5]);
+    assert_eq!(
+        ranges[2],
+        (-1.0, 1.0),
+        "a range inside the clamp is unchanged"
+    );
+    let ranges = clamped(
+        &g,
+        vec![
+            (-1.0, 1.0),
+            (-9.0, 9.0),
+            (-9.0, 9.0),
+            (-9.0, 9.0),
+            (-1.0, 1.0),
+        ],
+    );
+    assert_eq!(
+        ranges[2],
+        (-4.0, 4.0),
+        "the convolution's output is narrowed"
+    );
+    assert_eq!(ranges[1], (-9.0, 9.0), "the reshape of the input is not");
+}
+
+#[test]
+fn no_clamp_when_shared_or_beyond() {
+    // The dense output is read by the sigmoid and by the add: not narrowed.
+    let mut g = Graph::new(2, 0, ValueRange::Unbounded);
+    let d = g.push(dense(&[1.0, 2.0, 3.0, 4.0], 2, &[0.5, -1.0]));
+    g.push(Node::Sigmoid);
+    g.push(Node::Add { other: d });
+    let ranges = clamped(
+        &g,
+        vec![(-1.0, 1.0), (-20.0, 20.0), (0.0, 1.0), (-20.0, 21.0)],
+    );
+    assert_eq!(ranges[1], (-20.0, 20.0));
+
+    // A range wholly above the clamp is left as measured.
+    let mut g = Graph::new(2, 0, ValueRange::ZeroOne);
+    g.push(dense(&[1.0, 2.0, 3.0, 4.0], 2, &[0.5, -1.0]));
+    g.push(Node::Sigmoid);
+    let ranges = clamped(&g, vec![(-1.0, 1.0), (10.0, 20.0), (0.0, 1.0)]);
+    assert_eq!(ranges[1], (10.0, 20.0));
 }
