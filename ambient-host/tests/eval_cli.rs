@@ -142,6 +142,7 @@ fn eval_of_real_digits_matches_summary() {
     assert_eq!(report["kind"], "npy");
     assert_eq!(report["samples"], 1000);
     assert_eq!(report["real_images"], 1000);
+    assert_eq!(report["real_data"], "data/mnist-10k", "workspace-relative");
     assert_eq!(report["feature_dim"], 128);
     assert_eq!(
         report["inception_score"]["splits"]

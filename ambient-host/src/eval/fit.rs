@@ -134,7 +134,7 @@ fn base_summary(
         test_correct: 0,
         test_images: 0,
         train_images: train.len() as u64,
-        data: workspace_relative(&options.data),
+        data: super::workspace_relative(&options.data),
         steps: options.steps,
         batch: options.batch,
         learning_rate: options.learning_rate,
@@ -189,15 +189,6 @@ fn recreate_command(options: &ClassifierTraining) -> String {
         command.push_str(&format!(" --out {}", options.out.display()));
     }
     command
-}
-
-/// Returns `path` relative to the workspace root when it lies inside it, so that a
-/// committed summary names no machine's folders.
-fn workspace_relative(path: &Path) -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let workspace = manifest.parent().unwrap_or(manifest);
-    path.strip_prefix(workspace)
-        .map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
 }
 
 /// Writes the weights and the summary, each atomically.

@@ -41,3 +41,12 @@ pub const DEFAULT_SPLITS: usize = 10;
 
 /// Samples `eval` scores by default, and the fewest it accepts.
 pub const DEFAULT_SAMPLES: usize = 1000;
+
+/// Returns `path` relative to the workspace root when it lies inside it, so that stored
+/// summaries and reports name no machine's folders.
+pub(crate) fn workspace_relative(path: &std::path::Path) -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workspace = manifest.parent().unwrap_or(manifest);
+    path.strip_prefix(workspace)
+        .map_or_else(|_| path.to_path_buf(), std::path::Path::to_path_buf)
+}

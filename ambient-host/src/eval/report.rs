@@ -67,13 +67,13 @@ pub struct EvalReport {
     pub frechet_distance: f64,
     /// Width of the features.
     pub feature_dim: usize,
-    /// The real images' folder.
+    /// The real images' folder, relative to the workspace root when inside it.
     pub real_data: PathBuf,
     /// Real test images in the reference.
     pub real_images: usize,
     /// Samples per most probable class, classes 0 to 9.
     pub class_histogram: Vec<u64>,
-    /// The classifier's weights file.
+    /// The classifier's weights file, relative to the workspace root when inside it.
     pub classifier: PathBuf,
     /// The classifier's test accuracy.
     pub classifier_test_accuracy: f64,
@@ -114,10 +114,10 @@ pub fn evaluate(
         inception_score_first_64: first_64,
         frechet_distance: frechet_distance(&generated, &reference.gaussian)?,
         feature_dim: scores.feature_dim,
-        real_data: reference.data.clone(),
+        real_data: super::workspace_relative(&reference.data),
         real_images: reference.images,
         class_histogram: class_histogram(&scores.probs, CLASSES)?,
-        classifier: classifier.path().to_path_buf(),
+        classifier: super::workspace_relative(classifier.path()),
         classifier_test_accuracy: classifier.summary().test_accuracy,
         real_inception_score: classifier.summary().test_inception_score.mean,
     })
