@@ -379,3 +379,15 @@ fn inspect_lists_layers() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("CRC-32"), "{}", stderr(&output));
 }
+
+#[test]
+fn export_without_run_is_error() {
+    let dir = scratch("no-run");
+    let out = dir.join("model.amb");
+    let output = export(&dir, WeightDtype::F32, &out);
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert!(text.contains("config.json"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(!out.exists());
+}

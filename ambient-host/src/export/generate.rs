@@ -1,6 +1,6 @@
 //! Running an exported model in the core: aligned scratch, and whole batches.
 
-use ambient_core::nn::Model;
+use ambient_core::nn::{InferError, Model};
 
 use super::latents::Latents;
 use super::ExportError;
@@ -18,7 +18,10 @@ impl Scratch {
     pub fn for_model(model: &Model<'_>, batch: usize) -> Result<Self, ExportError> {
         let len = model.scratch_len(batch)?;
         let align = model.scratch_align();
-        let buffer = vec![0u8; len + align];
+        let padded = len
+            .checked_add(align)
+            .ok_or(InferError::BatchTooLarge { batch })?;
+        let buffer = vec![0u8; padded];
         let start = buffer.as_ptr().align_offset(align).min(align);
         Ok(Self { buffer, start, len })
     }
@@ -62,6 +65,9 @@ pub fn sample_images(
     distribution: crate::model::LatentDistribution,
 ) -> Result<tch::Tensor, ExportError> {
     let (latent, classes) = (model.latent(), model.classes());
+    count
+        .checked_mul(latent.max(model.output_len()))
+        .ok_or(InferError::BatchTooLarge { batch: count })?;
     let all = Latents::draw(distribution, count, latent, classes, seed);
     let mut images = Vec::with_capacity(count.saturating_mul(model.output_len()));
     for start in (0..count).step_by(SAMPLE_CHUNK) {

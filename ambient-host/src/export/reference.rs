@@ -37,6 +37,17 @@ impl Graph {
     }
 }
 
+/// Returns extent `dim` of `t`, or an error for layer `k` when `t` has fewer dimensions.
+fn extent(t: &Tensor, dim: usize, k: usize) -> Result<i64, ExportError> {
+    let size = t.size();
+    size.get(dim).copied().ok_or_else(|| {
+        ExportError::layer(
+            k,
+            format!("a tensor of shape {size:?} has no dimension {dim}"),
+        )
+    })
+}
+
 fn pair(p: (usize, usize)) -> [i64; 2] {
     [p.0 as i64, p.1 as i64]
 }
@@ -49,11 +60,11 @@ fn apply(
     one_hot: Option<&Tensor>,
     k: usize,
 ) -> Result<Tensor, ExportError> {
-    let batch = x.size()[0];
+    let batch = extent(x, 0, k)?;
     let y = match node {
         Node::Dense { weight, bias } => {
             let out = x.f_flatten(1, -1)?.f_linear(weight, bias.as_ref())?;
-            out.f_view([batch, weight.size()[0], 1, 1])?
+            out.f_view([batch, extent(weight, 0, k)?, 1, 1])?
         }
         Node::Conv2d {
             weight,
@@ -105,7 +116,7 @@ fn apply(
                 bn.eps,
                 false,
             )?;
-            let channels = bn.mean.size()[0];
+            let channels = extent(&bn.mean, 0, k)?;
             let gamma = bn
                 .gamma
                 .f_index_select(0, labels)?
@@ -131,15 +142,14 @@ fn apply(
             left,
             right,
         } => {
-            let size = x.size();
-            let rows = size[2] - (*top + *bottom) as i64;
-            let cols = size[3] - (*left + *right) as i64;
+            let rows = extent(x, 2, k)? - (*top + *bottom) as i64;
+            let cols = extent(x, 3, k)? - (*left + *right) as i64;
             x.f_narrow(2, *top as i64, rows)?
                 .f_narrow(3, *left as i64, cols)?
         }
         Node::Upsample2x => {
-            let size = x.size();
-            x.f_upsample_nearest2d([2 * size[2], 2 * size[3]], 2.0, 2.0)?
+            let (h, w) = (extent(x, 2, k)?, extent(x, 3, k)?);
+            x.f_upsample_nearest2d([2 * h, 2 * w], 2.0, 2.0)?
         }
         Node::Add { other } => {
             let other = values.get(*other).ok_or_else(|| {
@@ -149,8 +159,8 @@ fn apply(
         }
         Node::ConcatClass => {
             let one_hot = one_hot.ok_or_else(|| ExportError::layer(k, "labels are missing"))?;
-            let size = x.size();
-            let planes = one_hot.f_expand([batch, one_hot.size()[1], size[2], size[3]], false)?;
+            let (h, w) = (extent(x, 2, k)?, extent(x, 3, k)?);
+            let planes = one_hot.f_expand([batch, extent(one_hot, 1, k)?, h, w], false)?;
             Tensor::f_cat(&[x, &planes], 1)?
         }
     };

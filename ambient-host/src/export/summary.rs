@@ -69,6 +69,10 @@ pub fn summarize(bytes: &[u8]) -> Result<String, ExportError> {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
+        "layers (input: z, the latent vector, or #k, the output of layer k):"
+    );
+    let _ = writeln!(
+        s,
         "{:>3}  {:<34} {:>5}  {:<16} {:<16} tensors",
         "#", "operation", "input", "in", "out"
     );
