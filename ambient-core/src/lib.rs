@@ -45,6 +45,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+mod crc32;
 pub mod format;
 pub mod gemm;
 pub mod measure;

@@ -11,7 +11,6 @@
 //! one, and with `writer` and `alloc`, the `quantize` module turns a float model into an int8
 //! one.
 
-mod crc;
 mod error;
 mod f16;
 mod layer;
@@ -24,7 +23,7 @@ mod tests;
 #[cfg(any(feature = "writer", test))]
 pub mod writer;
 
-pub use crc::crc32;
+pub use crate::crc32::crc32;
 pub use error::FormatError;
 pub use f16::{f16_to_f32, f32_to_f16};
 pub use layer::{ConvParams, Op};

@@ -58,9 +58,10 @@ impl BlockPixels {
         self.per_channel
     }
 
-    /// Calls `visit(index, kept)` for every image value in storage order, drawing the mask
-    /// as the type documents.
-    fn for_each_mask(&self, seed: u64, mut visit: impl FnMut(usize, bool)) {
+    /// Calls `visit(index, kept)` for every image value, drawing the mask as the type
+    /// documents. The visits are in storage order when each channel has its own mask; a
+    /// shared mask visits pixel by pixel, every channel of a pixel together.
+    pub(crate) fn for_each_mask(&self, seed: u64, mut visit: impl FnMut(usize, bool)) {
         let mut sampler = Sampler::new(seed);
         let plane = self.shape.height * self.shape.width;
         if self.per_channel {

@@ -136,7 +136,7 @@ impl DropLines {
     ///
     /// The column factors are redrawn for every row from a copy of the channel's column
     /// sampler, which costs `H·W` draws per channel but needs no buffer.
-    fn for_each_mask(&self, seed: u64, mut visit: impl FnMut(usize, f32)) {
+    pub(crate) fn for_each_mask(&self, seed: u64, mut visit: impl FnMut(usize, f32)) {
         let Shape {
             channels,
             height,

@@ -1,8 +1,8 @@
 //! The stream header: format version, measurement, image shape, value range and classes.
 
-use super::crc32::crc32;
 use super::le::{item, Fields, Writer};
 use super::{RecordError, HEADER_LEN, MAGIC, VERSION_MAJOR, VERSION_MINOR};
+use crate::crc32::crc32;
 use crate::measure::{Interpolation, MeasurementKind, MeasurementParams};
 use crate::Shape;
 

@@ -128,7 +128,7 @@ impl<'a> Writer<'a> {
                 })
             }
         };
-        let crc = super::crc32::crc32(written);
+        let crc = crate::crc32::crc32(written);
         self.u32(crc);
         Ok(self.pos)
     }

@@ -21,7 +21,6 @@
 //! its length field grows and the CRC stays last, and add measurement kinds. A reader
 //! skips the header fields it does not know and rejects kind codes it does not know.
 
-mod crc32;
 mod error;
 mod header;
 mod le;
@@ -32,7 +31,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
-pub use crc32::crc32;
+pub use crate::crc32::crc32;
 pub use error::RecordError;
 pub use header::{RecordHeader, ValueRange, Version};
 pub use mask::Storage;

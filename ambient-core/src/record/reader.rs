@@ -1,10 +1,10 @@
 //! The record reader: parses the header of a stream in memory, then decodes one record at
 //! a time into a caller buffer.
 
-use super::crc32::crc32;
 use super::le::{item, Fields};
 use super::mask::{fill_mask, Storage};
 use super::{RecordError, RecordHeader, Version, END_LEN, END_MARKER, NO_LABEL, RECORD_OVERHEAD};
+use crate::crc32::crc32;
 use crate::measure::{Measurement, Operator};
 
 /// The seed and label of one decoded record.

@@ -1,6 +1,6 @@
 //! CRC-32 (IEEE 802.3): reflected polynomial `0xEDB88320`, initial value and final XOR
 //! `0xFFFF_FFFF`. This is the CRC of zlib, PNG and Ethernet, so any of those tools can
-//! check a record stream.
+//! check a weight file or a record stream; both formats use this one implementation.
 
 /// The byte-at-a-time lookup table, built at compile time (1 KiB of read-only data).
 const TABLE: [u32; 256] = build_table();
