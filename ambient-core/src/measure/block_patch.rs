@@ -1,7 +1,7 @@
 //! Block-Patch: a `k`×`k` patch at a uniformly random position is zeroed.
 
 use super::patch::PatchGeometry;
-use super::{check_len, MeasureError, Measurement};
+use super::{MeasureError, Measurement};
 use crate::Shape;
 
 /// Block-Patch: the values of a `k`×`k` patch (the same patch in every channel) are zeroed
@@ -53,22 +53,11 @@ impl Measurement for BlockPatch {
     }
 
     fn measure(&self, x: &[f32], seed: u64, y: &mut [f32]) -> Result<(), MeasureError> {
-        check_len("x", self.geometry.len, x.len())?;
-        check_len("y", self.geometry.len, y.len())?;
-        let corner = self.position(seed);
-        self.geometry.for_each_value(corner, |i, inside| {
-            y[i] = if inside { 0.0 } else { x[i] };
-        });
-        Ok(())
+        self.geometry.measure_masked(false, x, seed, y)
     }
 
     fn theta(&self, seed: u64, theta: &mut [f32]) -> Result<(), MeasureError> {
-        check_len("theta", self.geometry.len, theta.len())?;
-        let corner = self.position(seed);
-        self.geometry.for_each_value(corner, |i, inside| {
-            theta[i] = if inside { 0.0 } else { 1.0 };
-        });
-        Ok(())
+        self.geometry.write_mask(false, seed, theta)
     }
 }
 

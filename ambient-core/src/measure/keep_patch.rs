@@ -1,7 +1,7 @@
 //! Keep-Patch: everything outside a random `k`×`k` patch is zeroed.
 
 use super::patch::PatchGeometry;
-use super::{check_len, MeasureError, Measurement};
+use super::{MeasureError, Measurement};
 use crate::Shape;
 
 /// Keep-Patch: only the values of a `k`×`k` patch (the same patch in every channel) are
@@ -54,22 +54,11 @@ impl Measurement for KeepPatch {
     }
 
     fn measure(&self, x: &[f32], seed: u64, y: &mut [f32]) -> Result<(), MeasureError> {
-        check_len("x", self.geometry.len, x.len())?;
-        check_len("y", self.geometry.len, y.len())?;
-        let corner = self.position(seed);
-        self.geometry.for_each_value(corner, |i, inside| {
-            y[i] = if inside { x[i] } else { 0.0 };
-        });
-        Ok(())
+        self.geometry.measure_masked(true, x, seed, y)
     }
 
     fn theta(&self, seed: u64, theta: &mut [f32]) -> Result<(), MeasureError> {
-        check_len("theta", self.geometry.len, theta.len())?;
-        let corner = self.position(seed);
-        self.geometry.for_each_value(corner, |i, inside| {
-            theta[i] = if inside { 1.0 } else { 0.0 };
-        });
-        Ok(())
+        self.geometry.write_mask(true, seed, theta)
     }
 }
 

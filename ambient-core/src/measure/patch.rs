@@ -1,6 +1,6 @@
 //! The random `k`×`k` patch shared by Block-Patch, Keep-Patch and Extract-Patch.
 
-use super::{checked_image_len, MeasureError};
+use super::{check_len, checked_image_len, MeasureError};
 use crate::sampler::Sampler;
 use crate::Shape;
 
@@ -61,6 +61,38 @@ impl PatchGeometry {
                 }
             }
         }
+    }
+
+    /// Writes `y = θ ⊙ x` for the patch mask that `seed` draws: values inside the patch
+    /// are kept when `keep_inside` is true (Keep-Patch) and zeroed otherwise (Block-Patch).
+    pub(super) fn measure_masked(
+        &self,
+        keep_inside: bool,
+        x: &[f32],
+        seed: u64,
+        y: &mut [f32],
+    ) -> Result<(), MeasureError> {
+        check_len("x", self.len, x.len())?;
+        check_len("y", self.len, y.len())?;
+        self.for_each_value(self.position(seed), |i, inside| {
+            y[i] = if inside == keep_inside { x[i] } else { 0.0 };
+        });
+        Ok(())
+    }
+
+    /// Writes the 0/1 patch mask that `seed` draws, 1 where [`Self::measure_masked`]
+    /// keeps a value.
+    pub(super) fn write_mask(
+        &self,
+        keep_inside: bool,
+        seed: u64,
+        theta: &mut [f32],
+    ) -> Result<(), MeasureError> {
+        check_len("theta", self.len, theta.len())?;
+        self.for_each_value(self.position(seed), |i, inside| {
+            theta[i] = if inside == keep_inside { 1.0 } else { 0.0 };
+        });
+        Ok(())
     }
 }
 
