@@ -47,6 +47,18 @@ pub(crate) fn check_theta(y: &[f32], theta: &[f32]) -> Result<(), UnmeasureError
     Ok(())
 }
 
+/// Checks that an iterative solver's stopping tolerance `value` is at least 0 (not NaN).
+pub(crate) fn check_tolerance(name: &'static str, value: f64) -> Result<(), UnmeasureError> {
+    if value.is_nan() || value < 0.0 {
+        return Err(UnmeasureError::InvalidParameter {
+            name,
+            value,
+            expected: "at least 0",
+        });
+    }
+    Ok(())
+}
+
 /// Runs `repair(y_plane, theta_plane, out_plane)` on every channel of every image in
 /// parallel.
 pub(crate) fn map_masked_planes<F>(y: &[f32], theta: &[f32], plane: usize, repair: F) -> Vec<f32>

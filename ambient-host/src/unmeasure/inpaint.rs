@@ -17,7 +17,7 @@
 
 use ambient_core::Shape;
 
-use super::batch::{check_theta, known_value, map_masked_planes, Layout};
+use super::batch::{check_theta, check_tolerance, known_value, map_masked_planes, Layout};
 use super::UnmeasureError;
 
 /// Settings of the diffusion solver.
@@ -50,13 +50,7 @@ pub fn inpaint(
 ) -> Result<Vec<f32>, UnmeasureError> {
     let layout = Layout::new(shape, y.len())?;
     check_theta(y, theta)?;
-    if options.tolerance.is_nan() || options.tolerance < 0.0 {
-        return Err(UnmeasureError::InvalidParameter {
-            name: "inpainting tolerance",
-            value: options.tolerance,
-            expected: "at least 0",
-        });
-    }
+    check_tolerance("inpainting tolerance", options.tolerance)?;
     Ok(map_masked_planes(
         y,
         theta,
