@@ -26,7 +26,8 @@ pub struct SampleArgs {
     /// Seed of the latent vectors.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Images per row of a PNG grid (default: about the square root of the count).
+    /// Images per row of a PNG grid (default: one class per row for a conditional model,
+    /// else about the square root of the count).
     #[arg(long)]
     columns: Option<usize>,
     /// Compute device.
@@ -73,8 +74,9 @@ pub fn run(args: SampleArgs) -> anyhow::Result<()> {
     if extension == "png" {
         let columns = args
             .columns
+            .or_else(|| generator.grid_columns(args.count))
             .unwrap_or_else(|| (args.count as f64).sqrt().ceil() as usize);
-        let png = grid_png(&images, columns.max(1))?;
+        let png = grid_png(&generator.for_grid(&images)?, columns.max(1))?;
         std::fs::write(&args.output, png)
             .with_context(|| format!("cannot write {}", args.output.display()))?;
     } else {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ambient_host::device::{self, DeviceChoice};
-use ambient_host::model::Preset;
+use ambient_host::model::{GeneratorArch, Preset};
 use ambient_host::train::{open_run, Mode, ProgressKind, TrainRequest, DEFAULT_MEASUREMENT};
 use ambient_host::unmeasure::Repair;
 use anyhow::{bail, Context};
@@ -13,10 +13,19 @@ use anyhow::{bail, Context};
 /// run's stored value.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Training data: an MNIST-style folder of IDX files (plain or .gz) or a measurement
-    /// record file (.ambr). Default: the built-in 10,000-digit MNIST subset.
-    #[arg(long, value_name = "DIR|FILE.ambr")]
+    /// Training data: an MNIST-style folder of IDX files (plain or .gz), a CIFAR-10 folder
+    /// or batch file (.bin), a folder of JPEG/PNG photographs (CelebA: centre crop 108,
+    /// 64×64) or a measurement record file (.ambr). Default: the built-in 10,000-digit
+    /// MNIST subset.
+    #[arg(long, value_name = "DIR|FILE")]
     data: Option<PathBuf>,
+    /// Resize the images to N×N after loading (bilinear), for example 64 to train the
+    /// 64×64 models on MNIST-style data.
+    #[arg(long, value_name = "N")]
+    image_size: Option<usize>,
+    /// Keep only the first N images of the data set.
+    #[arg(long, value_name = "N")]
+    max_images: Option<usize>,
     /// Measurement: block-pixels, drop-row, drop-col, drop-row-col, block-patch,
     /// keep-patch, extract-patch, convolve-noise, pad-rotate-project,
     /// pad-rotate-project-theta or gaussian-projection. Default: block-pixels.
@@ -44,6 +53,10 @@ pub struct TrainArgs {
     /// MNIST WGAN-GP, 27,000 steps).
     #[arg(long, value_enum)]
     preset: Option<Preset>,
+    /// The model. Default: the preset's (cpu: dcgan28, paper: wgan28; for 64×64 images
+    /// dcgan64-small and dcgan64).
+    #[arg(long, value_enum, value_name = "NAME")]
+    model: Option<GeneratorArch>,
     /// Total generator updates. When resuming, a larger value extends the run.
     #[arg(long, value_name = "N")]
     steps: Option<u64>,
@@ -140,13 +153,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let config = trainer.config();
     let start = trainer.completed_steps();
     eprintln!(
-        "training {} {} on {} ({} examples), {} mode, preset {}, {} on {}, steps {}..{} -> {}",
+        "training {} {} on {} ({} examples), {} mode, preset {}, model {}, {} on {}, \
+         steps {}..{} -> {}",
         config.measurement,
         param_summary(config),
         config.data.display(),
         config.examples,
         config.mode.name(),
         config.preset.name(),
+        config.generator.name(),
         config.loss.name(),
         config.device,
         start,
@@ -177,6 +192,9 @@ fn request(args: TrainArgs) -> TrainRequest {
         mode: args.mode,
         unmeasure: args.unmeasure,
         preset: args.preset,
+        model: args.model,
+        image_size: args.image_size,
+        max_images: args.max_images,
         steps: args.steps,
         batch: args.batch,
         critic_steps: args.critic_steps,

@@ -104,7 +104,11 @@ pub enum DataError {
         name: String,
     },
     /// The data path is neither a folder nor a file of a known kind.
-    #[error("{path} is not a data set: expected an IDX folder or a measurement record file")]
+    #[error(
+        "{path} is not a data set: expected a folder (MNIST-style IDX files, CIFAR-10 binary \
+         batches or JPEG/PNG images), a CIFAR-10 batch file (.bin) or a measurement record \
+         file (.ambr)"
+    )]
     UnknownKind {
         /// The path given.
         path: PathBuf,
@@ -132,6 +136,20 @@ pub enum DataError {
         index: usize,
         /// Number of examples.
         len: usize,
+    },
+    /// A CIFAR-10 folder or batch file could not be read.
+    #[error(transparent)]
+    Cifar(#[from] super::cifar::CifarError),
+    /// A folder of images could not be read.
+    #[error(transparent)]
+    Celeba(#[from] super::celeba::CelebaError),
+    /// A data option does not fit the data.
+    #[error("{path}: {reason}")]
+    InvalidOption {
+        /// The data set.
+        path: PathBuf,
+        /// The reason the option does not fit.
+        reason: String,
     },
     /// libtorch failed while building a tensor from the data.
     #[error("libtorch error while loading {path}: {source}")]

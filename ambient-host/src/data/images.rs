@@ -2,18 +2,21 @@
 
 use std::path::{Path, PathBuf};
 
+use ambient_core::format::ValueRange;
 use ambient_core::Shape;
 use tch::{Device, Kind, Tensor};
 
 use super::DataError;
 
-/// Clean images `[N, C, H, W]`, f32 in the model's range `[0, 1]`, with optional labels.
+/// Clean images `[N, C, H, W]`, f32 in the model's range (`[0, 1]` or `[-1, 1]`), with
+/// optional labels.
 #[derive(Debug)]
 pub struct ImageSet {
     source: PathBuf,
     shape: Shape,
     images: Tensor,
     labels: Option<Vec<u8>>,
+    range: ValueRange,
 }
 
 impl ImageSet {
@@ -51,6 +54,7 @@ impl ImageSet {
             shape,
             images,
             labels,
+            range: ValueRange::ZeroOne,
         })
     }
 
@@ -86,7 +90,72 @@ impl ImageSet {
             shape,
             images,
             labels,
+            range: ValueRange::MinusOneOne,
         })
+    }
+
+    /// Returns the range of the values: `[0, 1]` for a set built from bytes, `[-1, 1]`
+    /// for one built from values.
+    pub fn range(&self) -> ValueRange {
+        self.range
+    }
+
+    /// Maps the values to `range`: `2x − 1` from `[0, 1]` to `[-1, 1]`, `(x + 1) / 2`
+    /// back. Other ranges leave the values as they are.
+    pub fn to_range(&mut self, range: ValueRange) -> Result<(), DataError> {
+        let mapped = match (self.range, range) {
+            (ValueRange::ZeroOne, ValueRange::MinusOneOne) => self
+                .images
+                .f_mul_scalar(2.0)
+                .and_then(|t| t.f_sub_scalar(1.0)),
+            (ValueRange::MinusOneOne, ValueRange::ZeroOne) => self
+                .images
+                .f_add_scalar(1.0)
+                .and_then(|t| t.f_div_scalar(2.0)),
+            _ => return Ok(()),
+        };
+        self.images = mapped.map_err(|e| torch_error(&self.source, e))?;
+        self.range = range;
+        Ok(())
+    }
+
+    /// Keeps the first `count` images (and labels), or all of them when there are fewer.
+    pub fn truncate(&mut self, count: usize) -> Result<(), DataError> {
+        if count >= self.len() {
+            return Ok(());
+        }
+        self.images = self
+            .images
+            .f_narrow(0, 0, count as i64)
+            .and_then(|t| t.f_contiguous())
+            .map_err(|e| torch_error(&self.source, e))?;
+        if let Some(labels) = &mut self.labels {
+            labels.truncate(count);
+        }
+        Ok(())
+    }
+
+    /// Resizes every image to `side`×`side` with bilinear interpolation (corners aligned
+    /// at pixel centres, as PyTorch's `align_corners = false`), clamped to the set's range.
+    pub fn resize(&mut self, side: usize) -> Result<(), DataError> {
+        if side == 0 {
+            return Err(DataError::InvalidOption {
+                path: self.source.clone(),
+                reason: "the image size must be at least 1".into(),
+            });
+        }
+        let (lo, hi) = match self.range {
+            ValueRange::MinusOneOne => (-1.0, 1.0),
+            _ => (0.0, 1.0),
+        };
+        let s = side as i64;
+        self.images = self
+            .images
+            .f_upsample_bilinear2d([s, s], false, None, None)
+            .and_then(|t| t.f_clamp(lo, hi))
+            .map_err(|e| torch_error(&self.source, e))?;
+        self.shape = Shape::new(self.shape.channels, side, side);
+        Ok(())
     }
 
     /// Returns the file or folder the images were read from.

@@ -16,6 +16,7 @@ pub mod idx;
 mod images;
 pub mod mnist;
 pub mod records;
+mod route;
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +27,7 @@ use tch::Tensor;
 pub use decoded::DecodedImages;
 pub use error::DataError;
 pub use images::ImageSet;
+pub use route::{open_with, DataOptions};
 
 /// Measurements recorded elsewhere, as the discriminator's real examples.
 pub trait MeasurementSet: std::fmt::Debug {

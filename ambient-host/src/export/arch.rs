@@ -19,8 +19,10 @@ pub type Variables = HashMap<String, Tensor>;
 /// Builds the graph of generator `arch` from its variables `vars` (named under `gen.`).
 pub fn graph_of(arch: GeneratorArch, vars: &Variables) -> Result<Graph, ExportError> {
     match arch {
-        GeneratorArch::Dcgan28 => dcgan28(vars),
         GeneratorArch::Wgan28 => wgan28(vars),
+        GeneratorArch::CondDcgan28 => cond_dcgan28(vars),
+        GeneratorArch::Dcgan64 | GeneratorArch::Dcgan64Small => dcgan64(vars),
+        _ => dcgan28(vars),
     }
 }
 
@@ -48,12 +50,22 @@ fn dense(vars: &Variables, path: &str) -> Result<Node, ExportError> {
 }
 
 fn conv_transpose(vars: &Variables, path: &str, padding: usize) -> Result<Node, ExportError> {
+    conv_transpose_out(vars, path, padding, 0)
+}
+
+/// Reads a stride-2 transposed convolution with `output_padding` extra rows and columns.
+fn conv_transpose_out(
+    vars: &Variables,
+    path: &str,
+    padding: usize,
+    output_padding: usize,
+) -> Result<Node, ExportError> {
     Ok(Node::ConvTranspose2d {
         weight: var(vars, &format!("{path}.weight"))?,
         bias: Some(var(vars, &format!("{path}.bias"))?),
         stride: (2, 2),
         padding: (padding, padding),
-        output_padding: (0, 0),
+        output_padding: (output_padding, output_padding),
     })
 }
 
@@ -91,8 +103,9 @@ const CROP_LAST: Node = Node::Crop {
     right: 1,
 };
 
-/// Builds the CPU preset's graph ([`crate::model::dcgan28`]): dense → reshape → batch norm
-/// → ReLU → transposed conv → batch norm → ReLU → transposed conv → sigmoid.
+/// Builds the CPU preset's graph ([`crate::model::dcgan28`], at either width): dense →
+/// reshape → batch norm → ReLU → transposed conv → batch norm → ReLU → transposed conv →
+/// sigmoid.
 fn dcgan28(vars: &Variables) -> Result<Graph, ExportError> {
     let latent = extent(vars, "gen.fc.weight", 1)?;
     let features = extent(vars, "gen.fc.weight", 0)?;
@@ -131,5 +144,61 @@ fn wgan28(vars: &Variables) -> Result<Graph, ExportError> {
     g.push(conv_transpose(vars, "gen.up3", 1)?);
     g.push(CROP_LAST);
     g.push(Node::Sigmoid);
+    Ok(g)
+}
+
+/// Builds the conditional DCGAN's graph ([`crate::model::cond_dcgan28`]). The core's class
+/// concatenation joins the one-hot class to z, to both dense layers' outputs and to the
+/// first transposed convolution's output. Each batch norm folds into the layer before it.
+fn cond_dcgan28(vars: &Variables) -> Result<Graph, ExportError> {
+    let classes = usize::try_from(crate::model::cond_dcgan28::CLASSES).unwrap_or(0);
+    let inputs = extent(vars, "gen.fc1.weight", 1)?;
+    let latent = inputs.checked_sub(classes).ok_or_else(|| {
+        ExportError::layer(
+            0,
+            format!("gen.fc1 takes {inputs} inputs, fewer than the classes"),
+        )
+    })?;
+    let features = extent(vars, "gen.fc2.weight", 0)?;
+    let channels = extent(vars, "gen.bn3.weight", 0)?;
+    let mut g = Graph::new(latent, classes, ValueRange::ZeroOne);
+    g.push(Node::ConcatClass);
+    g.push(dense(vars, "gen.fc1")?);
+    g.push(batch_norm(vars, "gen.bn1")?);
+    g.push(Node::Relu);
+    g.push(Node::ConcatClass);
+    g.push(dense(vars, "gen.fc2")?);
+    g.push(batch_norm(vars, "gen.bn2")?);
+    g.push(Node::Relu);
+    g.push(Node::Reshape(square_planes(features, channels)?));
+    g.push(Node::ConcatClass);
+    g.push(conv_transpose_out(vars, "gen.up1", 2, 1)?);
+    g.push(batch_norm(vars, "gen.bn3")?);
+    g.push(Node::Relu);
+    g.push(Node::ConcatClass);
+    g.push(conv_transpose_out(vars, "gen.up2", 2, 1)?);
+    g.push(Node::Sigmoid);
+    Ok(g)
+}
+
+/// Builds the 64×64 DCGAN's graph ([`crate::model::dcgan64`]): dense → reshape → batch
+/// norm → ReLU → three transposed convolutions with batch norm and ReLU → transposed
+/// convolution → tanh.
+fn dcgan64(vars: &Variables) -> Result<Graph, ExportError> {
+    let latent = extent(vars, "gen.fc.weight", 1)?;
+    let features = extent(vars, "gen.fc.weight", 0)?;
+    let channels = extent(vars, "gen.bn0.weight", 0)?;
+    let mut g = Graph::new(latent, 0, ValueRange::MinusOneOne);
+    g.push(dense(vars, "gen.fc")?);
+    g.push(Node::Reshape(square_planes(features, channels)?));
+    g.push(batch_norm(vars, "gen.bn0")?);
+    g.push(Node::Relu);
+    for i in 1..4 {
+        g.push(conv_transpose_out(vars, &format!("gen.up{i}"), 2, 1)?);
+        g.push(batch_norm(vars, &format!("gen.bn{i}"))?);
+        g.push(Node::Relu);
+    }
+    g.push(conv_transpose_out(vars, "gen.up4", 2, 1)?);
+    g.push(Node::Tanh);
     Ok(g)
 }

@@ -59,7 +59,8 @@ impl LoadedRun {
     /// Returns `count` fixed latent vectors (and labels) for this run's generator.
     pub fn latents(&self, count: usize, seed: u64) -> Latents {
         let latent = self.config.latent_dim.max(0) as usize;
-        Latents::draw(self.config.latent, count, latent, 0, seed)
+        let classes = self.config.generator.classes().max(0) as usize;
+        Latents::draw(self.config.latent, count, latent, classes, seed)
     }
 
     /// Exports the generator as a weight file of `dtype`: builds its graph from the

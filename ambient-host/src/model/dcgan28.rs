@@ -8,6 +8,10 @@
 //! stride 2 padding 1 → 128 channels → leaky ReLU 0.2 → flatten → dense 1 (a logit). It
 //! has no batch normalisation, so real and simulated measurements never share batch
 //! statistics. Weights start from N(0, 0.02) and biases from 0, as in DCGAN.
+//!
+//! The small generator (`dcgan28-small`) is for microcontrollers. It has 32 and 16 channels
+//! instead of 128 and 64, so its transposed convolutions have a sixteenth of the weights.
+//! It trains against the same discriminator.
 
 use tch::nn::{self, Init, Module, ModuleT};
 use tch::Tensor;
@@ -18,7 +22,13 @@ use super::ModelError;
 /// The latent size.
 pub const LATENT: i64 = 64;
 
-const BASE: i64 = 128;
+/// The channels of the dense layer's output planes; the transposed convolution after it has
+/// half as many.
+pub const WIDTH: i64 = 128;
+
+/// [`WIDTH`] of the small model (`dcgan28-small`), a quarter of the full one.
+pub const SMALL_WIDTH: i64 = 32;
+
 const WEIGHT_INIT: Init = Init::Randn {
     mean: 0.0,
     stdev: 0.02,
@@ -32,11 +42,18 @@ pub struct Generator {
     up1: nn::ConvTranspose2D,
     bn1: nn::BatchNorm,
     up2: nn::ConvTranspose2D,
+    width: i64,
 }
 
 impl Generator {
     /// Creates the generator's variables under `path` for images with `channels` channels.
     pub fn new(path: nn::Path, channels: i64) -> Self {
+        Self::with_width(path, channels, WIDTH)
+    }
+
+    /// Creates the generator with `width` channels after the dense layer (and `width / 2`
+    /// after the first transposed convolution) instead of [`WIDTH`].
+    pub fn with_width(path: nn::Path, channels: i64, width: i64) -> Self {
         let linear = nn::LinearConfig {
             ws_init: WEIGHT_INIT,
             bs_init: Some(Init::Const(0.0)),
@@ -53,18 +70,19 @@ impl Generator {
             ..Default::default()
         };
         Self {
-            fc: nn::linear(&path / "fc", LATENT, BASE * 7 * 7, linear),
-            bn0: nn::batch_norm2d(&path / "bn0", BASE, norm),
-            up1: nn::conv_transpose2d(&path / "up1", BASE, BASE / 2, 4, up),
-            bn1: nn::batch_norm2d(&path / "bn1", BASE / 2, norm),
-            up2: nn::conv_transpose2d(&path / "up2", BASE / 2, channels, 4, up),
+            fc: nn::linear(&path / "fc", LATENT, width * 7 * 7, linear),
+            bn0: nn::batch_norm2d(&path / "bn0", width, norm),
+            up1: nn::conv_transpose2d(&path / "up1", width, width / 2, 4, up),
+            bn1: nn::batch_norm2d(&path / "bn1", width / 2, norm),
+            up2: nn::conv_transpose2d(&path / "up2", width / 2, channels, 4, up),
+            width,
         }
     }
 }
 
 impl super::Generator for Generator {
     fn forward(&self, z: &Tensor, train: bool) -> Tensor {
-        let x = self.fc.forward(z).view([-1, BASE, 7, 7]);
+        let x = self.fc.forward(z).view([-1, self.width, 7, 7]);
         let x = self.bn0.forward_t(&x, train).relu();
         let x = self.up1.forward(&x);
         let x = self.bn1.forward_t(&x, train).relu();

@@ -4,12 +4,25 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ModelError {
-    /// The generators produce 28×28 images only.
+    /// The 28×28 models produce 28×28 images only.
     #[error(
-        "the generators produce 28×28 images with 1 to 4 channels; the data has \
-         [C, H, W] = {shape:?}"
+        "the 28×28 models produce 28×28 images with 1 to 4 channels; the data has \
+         [C, H, W] = {shape:?} (dcgan64 takes 64×64; --image-size resizes)"
     )]
     ImageShape {
+        /// The data's image shape `[C, H, W]`.
+        shape: [usize; 3],
+    },
+    /// The model produces images of another size.
+    #[error(
+        "model {model} produces {side}×{side} images with 1 to 4 channels; the data has \
+         [C, H, W] = {shape:?}"
+    )]
+    ModelShape {
+        /// The model's command-line name.
+        model: &'static str,
+        /// The side of the model's images.
+        side: usize,
         /// The data's image shape `[C, H, W]`.
         shape: [usize; 3],
     },

@@ -7,21 +7,35 @@
 //! layers the core implements for inference (dense, transposed convolution, batch
 //! normalisation, ReLU, sigmoid, reshape, crop), so that it exports without translation.
 //!
+//! The model ([`GeneratorArch`], `--model`) names the generator and the discriminator
+//! family that goes with it; the preset picks one when none is named:
+//!
 //! - [`Preset::Cpu`]: a DCGAN for 28×28 that trains in minutes on two cores
-//!   ([`dcgan28`]).
+//!   ([`dcgan28`]), also at a quarter of its widths for microcontrollers.
 //! - [`Preset::Paper`]: the reference code's MNIST WGAN-GP ([`wgan28`]).
+//! - The reference code's conditional MNIST DCGAN ([`cond_dcgan28`]), with the one-hot
+//!   class at every layer of the generator and of the discriminator ([`cond_fc_disc`] for
+//!   1-D input).
+//! - The reference code's 64×64 colour DCGAN for CelebA ([`dcgan64`]), the default for
+//!   64×64 data, also at a quarter of its widths for CPU runs.
 //! - A fully connected discriminator for 1-D measurements ([`fc_disc`]).
 
+pub mod cond_dcgan28;
+pub mod cond_fc_disc;
+mod conditioning;
 pub mod dcgan28;
+pub mod dcgan64;
 mod error;
 pub mod fc_disc;
 mod layers;
 pub mod wgan28;
 
+use ambient_core::format::ValueRange;
 use ambient_core::Shape;
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Kind, Tensor};
 
+pub use conditioning::{class_rows, cycle_labels, one_hot, Labeled};
 pub use error::ModelError;
 
 /// A model preset: architecture and training hyperparameters together.
@@ -69,32 +83,74 @@ pub fn sample_latent(
     }
 }
 
-/// A generator: latent vectors `[B, latent]` to images `[B, C, H, W]`.
+/// A generator: latent vectors `[B, latent]` (and, when conditional, class labels) to
+/// images `[B, C, H, W]`.
 pub trait Generator: std::fmt::Debug {
     /// Runs the generator. `train` selects batch statistics (and updates the running
-    /// statistics) in batch normalisation; `false` uses the running statistics.
+    /// statistics) in batch normalisation; `false` uses the running statistics. A
+    /// conditional generator takes image `i`'s class as `i mod classes`, the labels an
+    /// exported model is checked with.
     fn forward(&self, z: &Tensor, train: bool) -> Tensor;
+
+    /// Returns the number of classes the generator is conditioned on; 0 when it is not.
+    fn classes(&self) -> i64 {
+        0
+    }
+
+    /// Runs the generator for class indices `labels` (`[B]`, int64, below
+    /// [`Generator::classes`]). An unconditional generator ignores them.
+    fn forward_labeled(&self, z: &Tensor, labels: &Tensor, train: bool) -> Tensor {
+        let _ = labels;
+        self.forward(z, train)
+    }
 }
 
-/// A discriminator: measurements `[B, ...]` to one logit (or critic score) each, `[B, 1]`.
+/// A discriminator: measurements `[B, ...]` (and, when conditional, class labels) to one
+/// logit (or critic score) each, `[B, 1]`.
 pub trait Discriminator: std::fmt::Debug {
-    /// Runs the discriminator.
+    /// Runs the discriminator. A conditional discriminator is given no class: its one-hot
+    /// inputs are all zero.
     fn forward(&self, y: &Tensor) -> Tensor;
+
+    /// Returns the number of classes the discriminator is conditioned on; 0 when it is not.
+    fn classes(&self) -> i64 {
+        0
+    }
+
+    /// Runs the discriminator for class indices `labels` (`[B]`, int64). An unconditional
+    /// discriminator ignores them.
+    fn forward_labeled(&self, y: &Tensor, labels: &Tensor) -> Tensor {
+        let _ = labels;
+        self.forward(y)
+    }
 }
 
-/// The generator's architecture, fixed by the preset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The model (`--model`): the generator's architecture, which also fixes the family of
+/// the discriminator. Absent, the preset and the image shape choose it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum GeneratorArch {
-    /// [`dcgan28::Generator`].
+    /// The cpu preset's 28×28 DCGAN (latent 64, 128 and 64 channels).
     Dcgan28,
-    /// [`wgan28::Generator`].
+    /// The same DCGAN at a quarter of the widths (32 and 16 channels), for
+    /// microcontrollers.
+    Dcgan28Small,
+    /// The paper preset's MNIST WGAN-GP generator (latent 128, uniform).
     Wgan28,
+    /// The paper's conditional 28×28 DCGAN: the one-hot class joins every layer of the
+    /// generator and of the discriminator; needs labelled data.
+    CondDcgan28,
+    /// The paper's 64×64 colour DCGAN (CelebA): tanh output in [-1, 1].
+    Dcgan64,
+    /// The same 64×64 DCGAN at a quarter of the widths, for CPU runs.
+    Dcgan64Small,
 }
 
-/// The discriminator's architecture, fixed by the preset and the input's rank.
+/// The discriminator's architecture, fixed by the model, the preset and the input's rank.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum DiscriminatorArch {
     /// [`dcgan28::Discriminator`], for image-shaped input.
     DcganConv,
@@ -102,10 +158,40 @@ pub enum DiscriminatorArch {
     WganConv,
     /// [`fc_disc::Discriminator`], for 1-D input.
     FullyConnected,
+    /// [`cond_dcgan28::Discriminator`], for image-shaped input with class labels.
+    CondConv,
+    /// [`cond_fc_disc::Discriminator`], for 1-D input with class labels.
+    CondFullyConnected,
+    /// [`dcgan64::Discriminator`] at the paper's widths, for image-shaped input.
+    Dcgan64Conv,
+    /// [`dcgan64::Discriminator`] at a quarter of the widths.
+    Dcgan64SmallConv,
 }
 
 impl GeneratorArch {
-    /// Returns the generator architecture of `preset`.
+    /// Every model, in the order `--help` lists them.
+    pub const ALL: [Self; 6] = [
+        Self::Dcgan28,
+        Self::Dcgan28Small,
+        Self::Wgan28,
+        Self::CondDcgan28,
+        Self::Dcgan64,
+        Self::Dcgan64Small,
+    ];
+
+    /// Returns the command-line name (`dcgan28`, `cond-dcgan28`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Dcgan28 => "dcgan28",
+            Self::Dcgan28Small => "dcgan28-small",
+            Self::Wgan28 => "wgan28",
+            Self::CondDcgan28 => "cond-dcgan28",
+            Self::Dcgan64 => "dcgan64",
+            Self::Dcgan64Small => "dcgan64-small",
+        }
+    }
+
+    /// Returns the generator architecture of `preset` for 28×28 images.
     pub fn for_preset(preset: Preset) -> Self {
         match preset {
             Preset::Cpu => Self::Dcgan28,
@@ -113,21 +199,81 @@ impl GeneratorArch {
         }
     }
 
+    /// Returns the model `preset` chooses for images of `shape`: for 64×64 images the
+    /// 64×64 DCGAN (the small one with the cpu preset), else the preset's 28×28 model.
+    pub fn for_data(preset: Preset, shape: Shape) -> Self {
+        match (shape.height == 64 && shape.width == 64, preset) {
+            (true, Preset::Cpu) => Self::Dcgan64Small,
+            (true, _) => Self::Dcgan64,
+            (false, _) => Self::for_preset(preset),
+        }
+    }
+
+    /// Returns the side of the model's square images.
+    pub fn side(self) -> usize {
+        match self {
+            Self::Dcgan64 | Self::Dcgan64Small => 64,
+            _ => 28,
+        }
+    }
+
     /// Returns the latent size and distribution.
     pub fn latent(self) -> (i64, LatentDistribution) {
         match self {
-            Self::Dcgan28 => (dcgan28::LATENT, LatentDistribution::Normal),
+            Self::Dcgan28 | Self::Dcgan28Small => (dcgan28::LATENT, LatentDistribution::Normal),
             Self::Wgan28 => (wgan28::LATENT, LatentDistribution::Uniform),
+            Self::CondDcgan28 => (cond_dcgan28::LATENT, LatentDistribution::Uniform),
+            Self::Dcgan64 | Self::Dcgan64Small => (dcgan64::LATENT, LatentDistribution::Uniform),
+        }
+    }
+
+    /// Returns the number of classes the model is conditioned on (0 when it is not).
+    pub fn classes(self) -> i64 {
+        match self {
+            Self::CondDcgan28 => cond_dcgan28::CLASSES,
+            _ => 0,
+        }
+    }
+
+    /// Returns the range of the generated values.
+    pub fn range(self) -> ValueRange {
+        match self {
+            Self::Dcgan64 | Self::Dcgan64Small => ValueRange::MinusOneOne,
+            _ => ValueRange::ZeroOne,
         }
     }
 
     /// Builds the generator under `path` for images of `shape`.
     pub fn build(self, path: nn::Path, shape: Shape) -> Result<Box<dyn Generator>, ModelError> {
-        check_image_28(shape)?;
         let channels = shape.channels as i64;
+        if self.side() == 64 {
+            if !is_image(shape, 64) {
+                return Err(ModelError::ModelShape {
+                    model: self.name(),
+                    side: 64,
+                    shape: [shape.channels, shape.height, shape.width],
+                });
+            }
+            let width = match self {
+                Self::Dcgan64Small => dcgan64::SMALL_WIDTH,
+                _ => dcgan64::PAPER_WIDTH,
+            };
+            return Ok(Box::new(dcgan64::Generator::new(path, channels, width)));
+        }
+        if !is_image(shape, 28) {
+            return Err(ModelError::ImageShape {
+                shape: [shape.channels, shape.height, shape.width],
+            });
+        }
         Ok(match self {
-            Self::Dcgan28 => Box::new(dcgan28::Generator::new(path, channels)),
+            Self::Dcgan28Small => Box::new(dcgan28::Generator::with_width(
+                path,
+                channels,
+                dcgan28::SMALL_WIDTH,
+            )),
             Self::Wgan28 => Box::new(wgan28::Generator::new(path, channels)),
+            Self::CondDcgan28 => Box::new(cond_dcgan28::Generator::new(path, channels)),
+            _ => Box::new(dcgan28::Generator::new(path, channels)),
         })
     }
 }
@@ -147,25 +293,54 @@ impl DiscriminatorArch {
         }
     }
 
-    /// Builds the discriminator under `path` for input of shape `input`.
+    /// Returns the discriminator architecture of model `model` under `preset` for input
+    /// of shape `input`: the conditional model's own, the 64×64 DCGAN's own, or else the
+    /// preset's ([`DiscriminatorArch::for_input`]).
+    pub fn for_model(
+        model: GeneratorArch,
+        preset: Preset,
+        input: &[i64],
+    ) -> Result<Self, ModelError> {
+        match (model, input.len()) {
+            (GeneratorArch::CondDcgan28, 1) => Ok(Self::CondFullyConnected),
+            (GeneratorArch::CondDcgan28, 3) => Ok(Self::CondConv),
+            (GeneratorArch::Dcgan64, 3) => Ok(Self::Dcgan64Conv),
+            (GeneratorArch::Dcgan64Small, 3) => Ok(Self::Dcgan64SmallConv),
+            _ => Self::for_input(preset, input),
+        }
+    }
+
+    /// Builds the discriminator under `path` for input of shape `input`; a conditional one
+    /// takes the conditional model's classes.
     pub fn build(
         self,
         path: nn::Path,
         input: &[i64],
     ) -> Result<Box<dyn Discriminator>, ModelError> {
+        let classes = cond_dcgan28::CLASSES;
         Ok(match self {
             Self::DcganConv => Box::new(dcgan28::Discriminator::new(path, input)?),
             Self::WganConv => Box::new(wgan28::Discriminator::new(path, input)?),
             Self::FullyConnected => Box::new(fc_disc::Discriminator::new(path, input)?),
+            Self::CondConv => Box::new(cond_dcgan28::Discriminator::new(path, input, classes)?),
+            Self::CondFullyConnected => {
+                Box::new(cond_fc_disc::Discriminator::new(path, input, classes)?)
+            }
+            Self::Dcgan64Conv => Box::new(dcgan64::Discriminator::new(
+                path,
+                input,
+                dcgan64::PAPER_WIDTH,
+            )?),
+            Self::Dcgan64SmallConv => Box::new(dcgan64::Discriminator::new(
+                path,
+                input,
+                dcgan64::SMALL_WIDTH,
+            )?),
         })
     }
 }
 
-fn check_image_28(shape: Shape) -> Result<(), ModelError> {
-    if shape.height != 28 || shape.width != 28 || shape.channels == 0 || shape.channels > 4 {
-        return Err(ModelError::ImageShape {
-            shape: [shape.channels, shape.height, shape.width],
-        });
-    }
-    Ok(())
+/// Returns whether `shape` is `side`×`side` with 1 to 4 channels.
+fn is_image(shape: Shape, side: usize) -> bool {
+    shape.height == side && shape.width == side && (1..=4).contains(&shape.channels)
 }

@@ -64,6 +64,12 @@ pub struct TrainConfig {
     pub data: PathBuf,
     /// `"images"` (measured on the fly) or `"measurements"` (recorded).
     pub data_kind: String,
+    /// The side the images were resized to after loading; absent when they were not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<usize>,
+    /// The number of images kept from the data set; absent when all were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_images: Option<usize>,
     /// Number of training examples.
     pub examples: usize,
     /// The measurement's command-line name (`block-pixels`...).
@@ -78,7 +84,7 @@ pub struct TrainConfig {
     pub unmeasure: Option<String>,
     /// The model preset.
     pub preset: Preset,
-    /// The generator's architecture.
+    /// The model (`--model`): the generator's architecture.
     pub generator: GeneratorArch,
     /// The discriminator's architecture.
     pub discriminator: DiscriminatorArch,

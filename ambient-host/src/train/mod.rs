@@ -69,7 +69,11 @@ pub fn open_run(
         .data
         .clone()
         .unwrap_or_else(crate::data::builtin_dir);
-    let data = crate::data::open(&data_path)?;
+    let options = crate::data::DataOptions {
+        image_size: request.image_size,
+        max_images: request.max_images,
+    };
+    let data = crate::data::open_with(&data_path, &options)?;
     let (config, operator) = resolve(&request, &data, device)?;
     if let Some((option, stored, requested)) =
         stored.as_ref().and_then(|s| config.curve_difference(s))

@@ -29,6 +29,12 @@ pub struct TrainRequest {
     pub unmeasure: Option<Repair>,
     /// Preset.
     pub preset: Option<Preset>,
+    /// The model; `None` lets the preset and the image shape choose.
+    pub model: Option<GeneratorArch>,
+    /// The side to resize the images to after loading.
+    pub image_size: Option<usize>,
+    /// The number of images to keep from the data set.
+    pub max_images: Option<usize>,
     /// Total generator steps.
     pub steps: Option<u64>,
     /// Batch size.
@@ -78,9 +84,34 @@ struct PresetDefaults {
     gp_lambda: f64,
 }
 
-fn preset_defaults(preset: Preset) -> PresetDefaults {
-    match preset {
-        Preset::Cpu => PresetDefaults {
+/// Returns the hyperparameters of `preset` for `model`: the paper preset follows the
+/// reference code for each model (its conditional and 64×64 DCGANs train with the
+/// non-saturating loss).
+fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
+    match (preset, model) {
+        (Preset::Paper, GeneratorArch::CondDcgan28) => PresetDefaults {
+            loss: Loss::NonSaturating,
+            steps: 27_000,
+            batch: 64,
+            critic_steps: 5,
+            lr: 2e-4,
+            beta1: 0.5,
+            beta2: 0.9999,
+            gp_lambda: 0.0,
+        },
+        // NOTE: the reference CelebA code makes two generator updates per discriminator
+        // update; the trainer makes one.
+        (Preset::Paper, GeneratorArch::Dcgan64 | GeneratorArch::Dcgan64Small) => PresetDefaults {
+            loss: Loss::NonSaturating,
+            steps: 70_000,
+            batch: 64,
+            critic_steps: 1,
+            lr: 2e-4,
+            beta1: 0.5,
+            beta2: 0.999,
+            gp_lambda: 0.0,
+        },
+        (Preset::Cpu, _) => PresetDefaults {
             loss: Loss::NonSaturating,
             steps: 3000,
             batch: 64,
@@ -90,7 +121,7 @@ fn preset_defaults(preset: Preset) -> PresetDefaults {
             beta2: 0.999,
             gp_lambda: 0.0,
         },
-        Preset::Paper => PresetDefaults {
+        (Preset::Paper, _) => PresetDefaults {
             loss: Loss::WganGp,
             steps: 27_000,
             batch: 64,
@@ -118,6 +149,13 @@ impl TrainRequest {
             self.unmeasure = stored.unmeasure.as_deref().and_then(|n| n.parse().ok());
         }
         self.preset.get_or_insert(stored.preset);
+        self.model.get_or_insert(stored.generator);
+        if self.image_size.is_none() {
+            self.image_size = stored.image_size;
+        }
+        if self.max_images.is_none() {
+            self.max_images = stored.max_images;
+        }
         self.steps.get_or_insert(stored.steps);
         self.batch.get_or_insert(stored.batch);
         self.critic_steps.get_or_insert(stored.critic_steps);
@@ -153,12 +191,15 @@ pub fn resolve(
     check_mode(mode, data, &measurement_shape, &image_shape)?;
 
     let preset = request.preset.unwrap_or(Preset::Cpu);
-    let defaults = preset_defaults(preset);
+    let generator = request
+        .model
+        .unwrap_or_else(|| GeneratorArch::for_data(preset, image));
+    check_model(generator, data)?;
+    let defaults = preset_defaults(preset, generator);
     let discriminator_input = match mode {
         Mode::Ambient => measurement_shape.clone(),
         _ => image_shape.clone(),
     };
-    let generator = GeneratorArch::for_preset(preset);
     let (latent_dim, latent) = generator.latent();
     let batch = request.batch.unwrap_or(defaults.batch);
     check_counts(request, batch, data.len())?;
@@ -170,6 +211,8 @@ pub fn resolve(
             .clone()
             .unwrap_or_else(crate::data::builtin_dir),
         data_kind: data.kind_name().to_string(),
+        image_size: request.image_size,
+        max_images: request.max_images,
         examples: data.len(),
         measurement: operator.kind().name().to_string(),
         params: resolved_params(request, data)?,
@@ -177,7 +220,7 @@ pub fn resolve(
         unmeasure: unmeasure.map(|r| r.name().to_string()),
         preset,
         generator,
-        discriminator: DiscriminatorArch::for_input(preset, &discriminator_input)?,
+        discriminator: DiscriminatorArch::for_model(generator, preset, &discriminator_input)?,
         loss: defaults.loss,
         latent_dim,
         latent,
@@ -361,6 +404,57 @@ fn check_mode(
                 "ignore mode compares generated images with raw measurements, so the \
                  measurement must be image-shaped {image_shape:?}; this one gives \
                  {measurement_shape:?}"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Checks that `model` produces the data's image size and, when it is conditional, that
+/// every training image has a label it can take.
+fn check_model(model: GeneratorArch, data: &TrainingData) -> Result<(), TrainError> {
+    let shape = data.image_shape();
+    let side = model.side();
+    if shape.height != side || shape.width != side {
+        return Err(TrainError::InvalidOption {
+            option: "--model",
+            reason: format!(
+                "{} produces {side}×{side} images and {} holds {}×{}; pick another model \
+                 or pass --image-size {side}",
+                model.name(),
+                data.source().display(),
+                shape.height,
+                shape.width
+            ),
+        });
+    }
+    let classes = model.classes();
+    if classes == 0 {
+        return Ok(());
+    }
+    let labels = match data {
+        TrainingData::Images(set) => set.labels(),
+        _ => None,
+    };
+    // NOTE: a conditional model trains on labelled images only; record files carry no
+    // class here.
+    let Some(labels) = labels else {
+        return Err(TrainError::InvalidOption {
+            option: "--model",
+            reason: format!(
+                "{} is conditional and {} has no class labels (an MNIST-style folder needs \
+                 train-labels-idx1-ubyte)",
+                model.name(),
+                data.source().display()
+            ),
+        });
+    };
+    if let Some(&label) = labels.iter().find(|&&l| i64::from(l) >= classes) {
+        return Err(TrainError::InvalidOption {
+            option: "--model",
+            reason: format!(
+                "{} takes {classes} classes; the data has label {label}",
+                model.name()
             ),
         });
     }

@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use ambient_core::format::ValueRange;
 use ambient_core::measure::Operator;
 use serde::Serialize;
 use tch::nn::VarStore;
@@ -18,7 +19,7 @@ use super::TrainError;
 use crate::data::TrainingData;
 use crate::image_io::grid_png;
 use crate::measure::TchMeasurement;
-use crate::model::{sample_latent, Discriminator, Generator};
+use crate::model::{class_rows, sample_latent, Discriminator, Generator, Labeled};
 use crate::unmeasure::{Repair, TensorRepair};
 
 /// One line of `metrics.jsonl`.
@@ -65,6 +66,7 @@ impl Trainer {
         device: Device,
     ) -> Result<Self, TrainError> {
         if let TrainingData::Images(set) = &mut data {
+            set.to_range(config.generator.range())?;
             set.to_device(device)?;
         }
         let order = BatchOrder::new(config.seed, data.len(), config.batch).ok_or_else(|| {
@@ -109,6 +111,11 @@ impl Trainer {
     /// Returns the configuration.
     pub fn config(&self) -> &TrainConfig {
         &self.config
+    }
+
+    /// Returns the range of the model's values, which the data was mapped to.
+    fn range(&self) -> ValueRange {
+        self.config.generator.range()
     }
 
     /// Returns the number of completed steps.
@@ -175,12 +182,23 @@ impl Trainer {
     }
 
     fn train_step(&mut self, step: u64) -> Result<StepLosses, TrainError> {
-        let real = self.real_batch(step)?;
+        let indices = self.order.indices(step).to_vec();
+        let real = self.real_examples(
+            &indices,
+            stream_seed(self.config.seed, Stream::RealTheta, step),
+        )?;
+        // A conditional model generates the classes of the real batch, and the
+        // discriminator is given those labels with both, as in the reference conditional
+        // DCGAN.
+        let labels = self.batch_labels(&indices)?;
 
         seed_torch(stream_seed(self.config.seed, Stream::Step, step));
         let (dim, latent) = (self.config.latent_dim, self.config.latent);
         let z = sample_latent(latent, self.config.batch as i64, dim, self.device);
-        let generated = self.generator.forward(&z, true);
+        let generated = match &labels {
+            Some(l) => self.generator.forward_labeled(&z, l, true),
+            None => self.generator.forward(&z, true),
+        };
         let fake = match self.config.mode {
             Mode::Ambient => {
                 let seed = stream_seed(self.config.seed, Stream::FakeTheta, step);
@@ -192,8 +210,15 @@ impl Trainer {
             _ => generated,
         };
 
-        let up = Updaters {
+        let labeled = labels.as_ref().map(|labels| Labeled {
             discriminator: self.discriminator.as_ref(),
+            labels,
+        });
+        let up = Updaters {
+            discriminator: match &labeled {
+                Some(l) => l,
+                None => self.discriminator.as_ref(),
+            },
             adam_d: &mut self.adam_d,
             adam_g: &mut self.adam_g,
         };
@@ -206,11 +231,27 @@ impl Trainer {
         }
     }
 
-    /// Returns the discriminator's real input of `step`.
-    fn real_batch(&mut self, step: u64) -> Result<Tensor, TrainError> {
-        let indices = self.order.indices(step).to_vec();
-        let seed = stream_seed(self.config.seed, Stream::RealTheta, step);
-        self.real_examples(&indices, seed)
+    /// Returns the class labels of the real examples at `indices` (`[B]`, int64, on the
+    /// device) for a conditional model, `None` for an unconditional one.
+    fn batch_labels(&self, indices: &[usize]) -> Result<Option<Tensor>, TrainError> {
+        if self.generator.classes() == 0 {
+            return Ok(None);
+        }
+        let labels = match &self.data {
+            TrainingData::Images(set) => set.labels(),
+            TrainingData::Measurements(_) => None,
+        };
+        let labels = labels.ok_or_else(|| TrainError::InvalidOption {
+            option: "--model",
+            reason: "a conditional model needs labelled images".into(),
+        })?;
+        let picked: Vec<i64> = indices
+            .iter()
+            .map(|&i| labels.get(i).map_or(0, |&l| i64::from(l)))
+            .collect();
+        Ok(Some(
+            Tensor::f_from_slice(&picked)?.f_to_device(self.device)?,
+        ))
     }
 
     /// Returns the real examples at `indices` as the discriminator sees them, measuring
@@ -271,6 +312,8 @@ fn unmeasure_repair(
 /// show the same examples.
 struct Preview {
     z: Tensor,
+    /// The classes of a conditional model's grid, one row per class.
+    labels: Option<Tensor>,
     indices: Vec<usize>,
     columns: usize,
 }
@@ -285,9 +328,17 @@ impl Preview {
             trainer.config.latent_dim,
             trainer.device,
         );
-        let columns = (count as f64).sqrt().ceil() as usize;
+        let classes = trainer.generator.classes();
+        let (labels, columns) = if classes > 0 {
+            let (labels, columns) = class_rows(count, classes as usize);
+            let labels = Tensor::f_from_slice(&labels)?.f_to_device(trainer.device)?;
+            (Some(labels), columns)
+        } else {
+            (None, (count as f64).sqrt().ceil() as usize)
+        };
         Ok(Self {
             z,
+            labels,
             indices: (0..count).collect(),
             columns,
         })
@@ -301,7 +352,7 @@ impl Preview {
     fn write_real(&self, trainer: &Trainer) -> Result<(), TrainError> {
         let real = trainer.real_examples(&self.indices, Self::theta_seed(trainer, 1))?;
         if real.dim() == 4 {
-            let png = grid_png(&for_display(&real)?, self.columns)?;
+            let png = grid_png(&for_display(&real, trainer.range())?, self.columns)?;
             write_atomic(&trainer.run.final_grid_path("real"), &png)?;
         }
         Ok(())
@@ -310,8 +361,11 @@ impl Preview {
     /// Writes the grids of generated images and, except in `clean` mode, their
     /// measurements, for `step`; `last` also writes them at the run folder's top level.
     fn write_generated(&self, trainer: &Trainer, step: u64, last: bool) -> Result<(), TrainError> {
-        let samples = tch::no_grad(|| trainer.generator.forward(&self.z, false));
-        let mut grids = vec![("samples", samples.shallow_clone())];
+        let samples = tch::no_grad(|| match &self.labels {
+            Some(labels) => trainer.generator.forward_labeled(&self.z, labels, false),
+            None => trainer.generator.forward(&self.z, false),
+        });
+        let mut grids = vec![("samples", for_display(&samples, trainer.range())?)];
         if trainer.config.mode != Mode::Clean {
             let seed = Self::theta_seed(trainer, 2);
             let theta =
@@ -321,7 +375,7 @@ impl Preview {
             let measured = tch::no_grad(|| trainer.measurement.apply(&samples, &theta))?;
             // NOTE: 1-D measurements (projections) get no grid; only image-shaped ones do.
             if measured.dim() == 4 {
-                grids.push(("measured", for_display(&measured)?));
+                grids.push(("measured", for_display(&measured, trainer.range())?));
             }
         }
         for (name, images) in grids {
@@ -335,10 +389,16 @@ impl Preview {
     }
 }
 
-/// Divides a grid's values by their maximum when it exceeds 1, so that measurements that
+/// Maps a grid's values to `[0, 1]`. Values of a `[-1, 1]` model become `(x + 1) / 2`.
+/// Then values are divided by their maximum when it exceeds 1, so that measurements that
 /// rescale kept values (Block-Pixels multiplies them by `1/(1-p)`) show those pixels at
 /// their original intensity instead of saturated.
-fn for_display(images: &Tensor) -> Result<Tensor, TrainError> {
+fn for_display(images: &Tensor, range: ValueRange) -> Result<Tensor, TrainError> {
+    let images = match range {
+        ValueRange::MinusOneOne => images.f_add_scalar(1.0)?.f_div_scalar(2.0)?,
+        _ => images.shallow_clone(),
+    };
+    let images = &images;
     let max = images.f_max()?.double_value(&[]);
     if max > 1.0 {
         Ok(images.f_div_scalar(max)?)

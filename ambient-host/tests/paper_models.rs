@@ -1,0 +1,293 @@
+//! The AmbientGAN reference code's other models (the conditional 28×28 DCGAN and its
+//! discriminators, the 64×64 colour DCGAN) and the small 28×28 DCGAN, with each generator
+//! exported to the core and run against the tch module it came from.
+
+use ambient_core::nn::Model;
+use ambient_core::Shape;
+use ambient_host::export::arch::graph_of;
+use ambient_host::export::check::bound;
+use ambient_host::export::latents::{Latents, CALIBRATION_BATCH, CALIBRATION_SEED};
+use ambient_host::export::{lower, BatchNormFolding, WeightDtype};
+use ambient_host::model::{
+    class_rows, cycle_labels, DiscriminatorArch, Generator, GeneratorArch, ModelError, Preset,
+};
+use tch::nn::VarStore;
+use tch::{Device, Kind, Tensor};
+
+const CPU: Device = Device::Cpu;
+
+fn size(vars: &VarStore, name: &str) -> Vec<i64> {
+    vars.variables()[name].size()
+}
+
+fn weights(vars: &VarStore) -> i64 {
+    vars.trainable_variables()
+        .iter()
+        .map(|t| t.numel() as i64)
+        .sum()
+}
+
+fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
+    (a - b).abs().max().double_value(&[])
+}
+
+fn build(arch: GeneratorArch, shape: Shape, seed: i64) -> (VarStore, Box<dyn Generator>) {
+    tch::manual_seed(seed);
+    let vars = VarStore::new(CPU);
+    let generator = arch.build(vars.root() / "gen", shape).unwrap();
+    (vars, generator)
+}
+
+fn latent(arch: GeneratorArch, batch: i64) -> Tensor {
+    let (dim, _) = arch.latent();
+    Tensor::rand([batch, dim], (Kind::Float, CPU)) * 2.0 - 1.0
+}
+
+#[test]
+fn model_names_are_the_config_names() {
+    let names: Vec<&str> = GeneratorArch::ALL.iter().map(|a| a.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "dcgan28",
+            "dcgan28-small",
+            "wgan28",
+            "cond-dcgan28",
+            "dcgan64",
+            "dcgan64-small"
+        ]
+    );
+    for arch in GeneratorArch::ALL {
+        let json = serde_json::to_value(arch).unwrap();
+        assert_eq!(json, serde_json::Value::from(arch.name()));
+        let back: GeneratorArch = serde_json::from_value(json).unwrap();
+        assert_eq!(back, arch);
+    }
+    let shape_28 = Shape::new(1, 28, 28);
+    let shape_64 = Shape::new(3, 64, 64);
+    assert_eq!(
+        GeneratorArch::for_data(Preset::Cpu, shape_28),
+        GeneratorArch::Dcgan28
+    );
+    assert_eq!(
+        GeneratorArch::for_data(Preset::Paper, shape_28),
+        GeneratorArch::Wgan28
+    );
+    assert_eq!(
+        GeneratorArch::for_data(Preset::Cpu, shape_64),
+        GeneratorArch::Dcgan64Small
+    );
+    assert_eq!(
+        GeneratorArch::for_data(Preset::Paper, shape_64),
+        GeneratorArch::Dcgan64
+    );
+}
+
+#[test]
+fn conditional_generator_follows_its_labels() {
+    let arch = GeneratorArch::CondDcgan28;
+    let (vars, generator) = build(arch, Shape::new(1, 28, 28), 11);
+    assert_eq!(generator.classes(), 10);
+    // The one-hot class (10 values) joins z (100), the 1024 hidden features and the 128
+    // channels of each transposed convolution's input.
+    assert_eq!(size(&vars, "gen.fc1.weight"), [1024, 110]);
+    assert_eq!(size(&vars, "gen.fc2.weight"), [6272, 1034]);
+    assert_eq!(size(&vars, "gen.up1.weight"), [138, 128, 5, 5]);
+    assert_eq!(size(&vars, "gen.up2.weight"), [138, 1, 5, 5]);
+
+    let z = latent(arch, 6);
+    let threes = Tensor::full([6], 3, (Kind::Int64, CPU));
+    let sevens = Tensor::full([6], 7, (Kind::Int64, CPU));
+    let a = tch::no_grad(|| generator.forward_labeled(&z, &threes, false));
+    let b = tch::no_grad(|| generator.forward_labeled(&z, &sevens, false));
+    assert_eq!(a.size(), [6, 1, 28, 28]);
+    assert!(a.min().double_value(&[]) >= 0.0);
+    assert!(a.max().double_value(&[]) <= 1.0);
+    assert!(
+        max_diff(&a, &b) > 1e-4,
+        "the class does not change the image"
+    );
+
+    // Without labels, image i is of class i mod 10.
+    let plain = tch::no_grad(|| generator.forward(&z, false));
+    let cycled = cycle_labels(6, 10, CPU);
+    let labeled = tch::no_grad(|| generator.forward_labeled(&z, &cycled, false));
+    assert_eq!(max_diff(&plain, &labeled), 0.0);
+}
+
+#[test]
+fn conditional_discriminators_take_labels() {
+    let labels = Tensor::from_slice(&[0i64, 4, 9]);
+    let other = Tensor::from_slice(&[1i64, 5, 2]);
+    for (input, expected, first) in [
+        (
+            vec![82i64],
+            DiscriminatorArch::CondFullyConnected,
+            "disc.fc1.weight",
+        ),
+        (
+            vec![1, 28, 28],
+            DiscriminatorArch::CondConv,
+            "disc.conv1.weight",
+        ),
+    ] {
+        let arch =
+            DiscriminatorArch::for_model(GeneratorArch::CondDcgan28, Preset::Cpu, &input).unwrap();
+        assert_eq!(arch, expected);
+        tch::manual_seed(5);
+        let vars = VarStore::new(CPU);
+        let d = arch.build(vars.root() / "disc", &input).unwrap();
+        assert_eq!(d.classes(), 10);
+        let mut shape = vec![3i64];
+        shape.extend(&input);
+        let y = Tensor::randn(&shape, (Kind::Float, CPU));
+        let a = d.forward_labeled(&y, &labels);
+        let b = d.forward_labeled(&y, &other);
+        assert_eq!(a.size(), [3, 1]);
+        assert!(max_diff(&a, &b) > 1e-6, "{expected:?} ignores the class");
+        // The first layer reads the measurement and the 10 one-hot values (or planes).
+        assert_eq!(size(&vars, first)[1], input[0] + 10);
+    }
+    assert!(matches!(
+        DiscriminatorArch::CondFullyConnected.build(VarStore::new(CPU).root(), &[0]),
+        Err(ModelError::InputShape { .. })
+    ));
+}
+
+#[test]
+fn dcgan64_shapes_and_range() {
+    for (arch, width) in [
+        (GeneratorArch::Dcgan64, 64),
+        (GeneratorArch::Dcgan64Small, 16),
+    ] {
+        let (vars, generator) = build(arch, Shape::new(3, 64, 64), 7);
+        assert_eq!(size(&vars, "gen.fc.weight"), [8 * width * 16, 100]);
+        assert_eq!(size(&vars, "gen.up1.weight"), [8 * width, 4 * width, 5, 5]);
+        assert_eq!(size(&vars, "gen.up4.weight"), [width, 3, 5, 5]);
+        let x = tch::no_grad(|| generator.forward(&latent(arch, 2), true));
+        assert_eq!(x.size(), [2, 3, 64, 64]);
+        assert!(x.min().double_value(&[]) >= -1.0);
+        assert!(x.max().double_value(&[]) <= 1.0);
+        assert!(
+            x.min().double_value(&[]) < 0.0,
+            "tanh output never negative"
+        );
+
+        let d_arch = DiscriminatorArch::for_model(arch, Preset::Cpu, &[3, 64, 64]).unwrap();
+        let d_vars = VarStore::new(CPU);
+        let d = d_arch.build(d_vars.root() / "disc", &[3, 64, 64]).unwrap();
+        assert_eq!(d.forward(&x).size(), [2, 1]);
+        // 64 → 32 → 16 → 8 → 4, 8w channels.
+        assert_eq!(size(&d_vars, "disc.fc.weight"), [1, 8 * width * 16]);
+    }
+    let err = GeneratorArch::Dcgan64
+        .build(VarStore::new(CPU).root(), Shape::new(1, 28, 28))
+        .unwrap_err();
+    assert!(
+        matches!(err, ModelError::ModelShape { side: 64, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn small_dcgan28_has_a_quarter_of_the_widths() {
+    let (full, _) = build(GeneratorArch::Dcgan28, Shape::new(1, 28, 28), 1);
+    let (small, generator) = build(GeneratorArch::Dcgan28Small, Shape::new(1, 28, 28), 1);
+    assert_eq!(size(&small, "gen.fc.weight"), [32 * 49, 64]);
+    assert_eq!(size(&small, "gen.up1.weight"), [32, 16, 4, 4]);
+    assert_eq!(size(&small, "gen.up2.weight"), [16, 1, 4, 4]);
+    // Dense 64·1568 + 1568, batch norms 2·32 + 2·16, transposed convs 32·16·16 + 16 and
+    // 16·16 + 1.
+    assert_eq!(
+        weights(&small),
+        100_352 + 1568 + 64 + 32 + 8192 + 16 + 256 + 1
+    );
+    assert!(weights(&full) > 4 * weights(&small));
+    let x = tch::no_grad(|| generator.forward(&Tensor::randn([2, 64], (Kind::Float, CPU)), false));
+    assert_eq!(x.size(), [2, 1, 28, 28]);
+}
+
+#[test]
+fn grid_rows_hold_one_class() {
+    let (labels, columns) = class_rows(30, 10);
+    assert_eq!(columns, 3);
+    assert_eq!(labels.iter().filter(|&&l| l == 4).count(), 3);
+    assert_eq!(labels[..4], [0, 0, 0, 1]);
+}
+
+/// Moves the batch-norm running statistics away from 0 and 1 with a few training-mode
+/// passes, so that the export's folding is exercised on values it will meet.
+fn warm_up(arch: GeneratorArch, generator: &dyn Generator) {
+    for _ in 0..3 {
+        let z = latent(arch, 16);
+        let _ = tch::no_grad(|| generator.forward(&z, true));
+    }
+}
+
+/// Exports `arch` with random weights as each dtype and runs the file in the core against
+/// the tch module in eval mode, on 16 latents with labels `i mod classes` and, for a
+/// conditional model, on labels all 5.
+fn exports_match_tch(arch: GeneratorArch, shape: Shape) {
+    let (vars, generator) = build(arch, shape, 23);
+    warm_up(arch, generator.as_ref());
+    let graph = graph_of(arch, &vars.variables()).unwrap();
+    let (dim, distribution) = arch.latent();
+    let classes = arch.classes() as usize;
+    let calibration = Latents::draw(
+        distribution,
+        CALIBRATION_BATCH,
+        dim as usize,
+        classes,
+        CALIBRATION_SEED,
+    );
+    let mut check = Latents::draw(distribution, 16, dim as usize, classes, 99);
+    let z = check.z_tensor().unwrap();
+    let reference = tch::no_grad(|| generator.forward(&z, false));
+
+    for folding in [BatchNormFolding::Fold, BatchNormFolding::Keep] {
+        let model = lower(&graph, folding).unwrap();
+        for dtype in [WeightDtype::F32, WeightDtype::F16, WeightDtype::Int8] {
+            let bytes = model.encode(dtype, &calibration).unwrap();
+            let core = Model::parse(&bytes).unwrap();
+            assert_eq!(core.classes(), classes);
+            assert_eq!(core.output_shape(), shape);
+            let out = ambient_host::export::generate::generate(&core, &check).unwrap();
+            let out = Tensor::from_slice(&out).view(reference.size().as_slice());
+            let diff = max_diff(&out, &reference) as f32;
+            let limit = bound(dtype, &core, 1.0).value;
+            assert!(
+                diff <= limit,
+                "{} {folding:?} {dtype:?}: core differs from tch by {diff} > {limit}",
+                arch.name()
+            );
+        }
+    }
+
+    if classes > 0 {
+        // Labels other than the cycle: every image of class 5.
+        check.labels = Some(vec![5; 16]);
+        let fives = Tensor::full([16], 5, (Kind::Int64, CPU));
+        let reference = tch::no_grad(|| generator.forward_labeled(&z, &fives, false));
+        let model = lower(&graph, BatchNormFolding::Fold).unwrap();
+        let bytes = model.encode(WeightDtype::F32, &calibration).unwrap();
+        let core = Model::parse(&bytes).unwrap();
+        let out = ambient_host::export::generate::generate(&core, &check).unwrap();
+        let out = Tensor::from_slice(&out).view(reference.size().as_slice());
+        assert!(max_diff(&out, &reference) < 5e-5, "class 5 differs");
+    }
+}
+
+#[test]
+fn conditional_dcgan_exports_and_matches_tch() {
+    exports_match_tch(GeneratorArch::CondDcgan28, Shape::new(1, 28, 28));
+}
+
+#[test]
+fn small_dcgan64_exports_and_matches_tch() {
+    exports_match_tch(GeneratorArch::Dcgan64Small, Shape::new(3, 64, 64));
+}
+
+#[test]
+fn small_dcgan28_exports_and_matches_tch() {
+    exports_match_tch(GeneratorArch::Dcgan28Small, Shape::new(1, 28, 28));
+}
