@@ -355,6 +355,17 @@ pub(crate) struct Signature {
     pub(crate) dtypes: &'static [DType],
     pub(crate) rank: usize,
     pub(crate) dims: [usize; 4],
+    /// A second shape the reader also accepts (`rank`, `dims`), which the writer never
+    /// writes: the layout of an older minor version.
+    pub(crate) legacy: Option<(usize, [usize; 4])>,
+}
+
+impl Signature {
+    /// Returns whether a tensor of `rank` and `dims` has the signature's shape or its
+    /// legacy one.
+    pub(crate) fn accepts_shape(&self, rank: usize, dims: [usize; 4]) -> bool {
+        (rank, dims) == (self.rank, self.dims) || self.legacy == Some((rank, dims))
+    }
 }
 
 const FLOAT_WEIGHT: &[DType] = &[DType::F32, DType::F16];
@@ -370,7 +381,25 @@ fn sig(role: Role, dtypes: &'static [DType], dims: &[usize]) -> Option<Signature
         dtypes,
         rank: dims.len(),
         dims: d,
+        legacy: None,
     })
+}
+
+/// The int8 weight of a transposed convolution. It is written as `[out, kh * kw, in]`, so
+/// that the kernel reads the weights of each output channel and tap contiguously, and it is
+/// also read in PyTorch's `[in, out, kh, kw]` of format 1.0. The ranks differ, so a 1.0
+/// reader rejects the new layout instead of misreading it.
+fn int8_transposed_weight(input: Shape, p: &ConvParams) -> Option<Signature> {
+    let taps = p.kernel.0 * p.kernel.1;
+    let mut signature = sig(
+        Role::Weight,
+        I8_ONLY,
+        &[p.out_channels, taps, input.channels],
+    );
+    if let Some(s) = signature.as_mut() {
+        s.legacy = Some((4, [input.channels, p.out_channels, p.kernel.0, p.kernel.1]));
+    }
+    signature
 }
 
 /// Returns the tensors a layer takes in each of its four slots. `input` and `output` are
@@ -416,8 +445,12 @@ pub(crate) fn tensor_signature(
             let mut requant = [0usize; 3];
             requant[..per_channel.len()].copy_from_slice(per_channel);
             requant[per_channel.len()] = 2;
+            let weight = match op {
+                Op::ConvTranspose2d(p) => int8_transposed_weight(input, p),
+                _ => sig(Role::Weight, I8_ONLY, weight_dims),
+            };
             [
-                sig(Role::Weight, I8_ONLY, weight_dims),
+                weight,
                 sig(Role::WeightScale, F32_ONLY, per_channel),
                 sig(Role::Bias, I32_ONLY, per_channel),
                 sig(Role::Requant, I32_ONLY, &requant[..per_channel.len() + 1]),

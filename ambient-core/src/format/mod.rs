@@ -36,8 +36,9 @@ pub const MAGIC: [u8; 4] = *b"AMBW";
 /// The major version this crate writes and the newest it reads.
 pub const VERSION_MAJOR: u16 = 1;
 /// The minor version this crate writes. Readers accept any minor version of a major they
-/// know, because a minor version only gives meaning to bytes that older readers ignore.
-pub const VERSION_MINOR: u16 = 0;
+/// know: a minor version gives meaning to bytes that older readers ignore, or adds a form
+/// (a tensor layout, a 16-bit latent) that older readers reject by their existing checks.
+pub const VERSION_MINOR: u16 = 1;
 /// Bytes in the header.
 pub const HEADER_LEN: usize = 64;
 /// Bytes in one layer record.

@@ -31,6 +31,9 @@ pub struct Header {
     pub output: Shape,
     /// Quantisation of the latent input (int8 models; [`QuantParams::NONE`] otherwise).
     pub input_quant: QuantParams,
+    /// Bits of the quantised latent input: 8 or 16 for int8 models (16 has zero point 0
+    /// and is read only by dense layers), 0 for float models.
+    pub latent_bits: u8,
 }
 
 /// One validated layer of a parsed model.
@@ -188,9 +191,25 @@ fn parse_header(bytes: &[u8]) -> Result<Header, FormatError> {
     if classes > u16::MAX as usize {
         return Err(FormatError::InvalidHeader { field: "classes" });
     }
+    let latent_bits = match (compute, bytes[18]) {
+        (Compute::Float, _) => 0,
+        (Compute::Int8, 0 | 8) => 8,
+        (Compute::Int8, 16) => 16,
+        _ => {
+            return Err(FormatError::InvalidHeader {
+                field: "latent bits",
+            })
+        }
+    };
     let input_quant = match compute {
         Compute::Int8 => {
-            let q = read_quant(bytes, 40);
+            let q = match latent_bits {
+                16 => QuantParams {
+                    scale: read_f32(bytes, 48),
+                    zero_point: 0,
+                },
+                _ => read_quant(bytes, 40),
+            };
             if !q.is_valid() {
                 return Err(FormatError::InvalidQuantisation {
                     layer: layer_count,
@@ -210,6 +229,7 @@ fn parse_header(bytes: &[u8]) -> Result<Header, FormatError> {
         classes,
         output,
         input_quant,
+        latent_bits,
     })
 }
 
@@ -373,6 +393,7 @@ fn parse_layer<'a>(
     if let Op::Add { other } = op {
         check_add_operand(other, k, in_shape, header, before)?;
     }
+    check_wide_latent_reader(&op, input, k, in_shape, header)?;
 
     let signature = tensor_signature(&op, in_shape, out_shape, header.classes, header.compute);
     let mut slots = [None; TENSORS_PER_LAYER];
@@ -396,6 +417,34 @@ fn parse_layer<'a>(
         check_int8_layer(&layer, k, in_quant)?;
     }
     Ok(layer)
+}
+
+/// Checks that a layer reading a 16-bit latent is a dense layer short enough for its i32
+/// accumulator.
+fn check_wide_latent_reader(
+    op: &Op,
+    input: usize,
+    k: usize,
+    in_shape: Shape,
+    header: &Header,
+) -> Result<(), FormatError> {
+    if header.latent_bits != 16 {
+        return Ok(());
+    }
+    let invalid = |reason| FormatError::InvalidQuantisation { layer: k, reason };
+    let reads_latent = input == 0 || matches!(op, Op::Add { other: 0 });
+    if !reads_latent {
+        return Ok(());
+    }
+    if !matches!(op, Op::Dense { .. }) || input != 0 {
+        return Err(invalid("a 16-bit latent can only be read by dense layers"));
+    }
+    if elements(in_shape) > crate::nn::int8::MAX_WIDE_DEPTH {
+        return Err(invalid(
+            "a dense layer over a 16-bit latent of more than 512 values can overflow i32",
+        ));
+    }
+    Ok(())
 }
 
 fn check_add_operand(
@@ -447,7 +496,7 @@ fn resolve_tensor<'a>(
         .copied()
         .flatten()
         .ok_or(mismatch)?;
-    if !sig.dtypes.contains(&tensor.dtype) || tensor.rank != sig.rank || tensor.dims != sig.dims {
+    if !sig.dtypes.contains(&tensor.dtype) || !sig.accepts_shape(tensor.rank, tensor.dims) {
         return Err(mismatch);
     }
     Ok(Some(tensor))

@@ -78,7 +78,10 @@ fn newer_major_version() {
     let file = patched(&small_file(), |b| b[4] = 2);
     assert_eq!(
         parse_err(&file),
-        FormatError::UnsupportedVersion { major: 2, minor: 0 }
+        FormatError::UnsupportedVersion {
+            major: 2,
+            minor: super::VERSION_MINOR
+        }
     );
 }
 

@@ -88,6 +88,16 @@ impl<'s> LayerSpec<'s> {
     }
 }
 
+/// The width of an int8 model's quantised latent input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LatentBits {
+    /// i8 with the scale and zero point of `ModelSpec::input_quant` (every format version).
+    Eight,
+    /// i16, symmetric (zero point 0), read only by dense layers (format 1.1).
+    Sixteen,
+}
+
 /// A whole model to write.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ModelSpec<'s> {
@@ -263,6 +273,17 @@ fn check_header(spec: &ModelSpec<'_>) -> Result<(), FormatError> {
 /// the reader's error when the description is invalid (for example a tensor of the wrong
 /// length, or int8 quantisation parameters the reader rejects).
 pub fn write(spec: &ModelSpec<'_>, out: &mut [u8]) -> Result<usize, FormatError> {
+    write_with_latent(spec, LatentBits::Eight, out)
+}
+
+/// Writes `spec` as [`write`] does, with an int8 model's latent input quantised to `bits`.
+/// A 16-bit latent has zero point 0 and the scale of `spec.input_quant`; every layer that
+/// reads it must be a dense layer of at most [`crate::nn::int8::MAX_WIDE_DEPTH`] inputs.
+pub fn write_with_latent(
+    spec: &ModelSpec<'_>,
+    bits: LatentBits,
+    out: &mut [u8],
+) -> Result<usize, FormatError> {
     let mut resolved = [EMPTY; MAX_LAYERS];
     resolve(spec, &mut resolved)?;
     check_header(spec)?;
@@ -278,6 +299,14 @@ pub fn write(spec: &ModelSpec<'_>, out: &mut [u8]) -> Result<usize, FormatError>
     let n = spec.layers.len();
     let last = resolved[n - 1].out_shape;
     write_header(spec, file, total, count_tensors(spec), last)?;
+    if spec.compute == Compute::Int8 && bits == LatentBits::Sixteen {
+        // A 1.0 reader needs a positive scale at offset 40, so it rejects the file instead
+        // of reading the 16-bit latent as an 8-bit one.
+        file[18] = 16;
+        put_u32(file, 40, 0);
+        put_u32(file, 44, 0);
+        put_u32(file, 48, spec.input_quant.scale.to_bits());
+    }
 
     let mut tensor_index = 0usize;
     let mut data_at = tables_end;

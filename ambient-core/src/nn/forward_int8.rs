@@ -3,7 +3,7 @@
 
 use super::conv::ConvGeometry;
 use super::forward::tensor;
-use super::int8::{self, AddParams, Requant};
+use super::int8::{self, AddParams, DenseInput, Requant, TransposedLayout};
 use super::model::{Batch, Model};
 use super::quant::{dequantize, quantize};
 use super::scratch::{cast_mut, Split};
@@ -12,11 +12,14 @@ use crate::format::reader::{elements, Layer};
 use crate::format::{Op, QuantParams};
 
 /// Runs an int8 model over the batch and passes the quantised output to `finish`.
+/// `observe(v, values)` sees value `v` of the whole batch as soon as it is computed (value
+/// 0 is the quantised latent input).
 pub(crate) fn run(
     model: &Model<'_>,
     z: &[f32],
     batch: &Batch<'_>,
     scratch: &mut [u8],
+    observe: &mut dyn FnMut(usize, &[i8]),
     finish: impl FnOnce(&[i8]),
 ) {
     let plan = model.plan();
@@ -24,19 +27,30 @@ pub(crate) fn run(
     let (slot_bytes, temp) = scratch.split_at_mut(plan.slots_len * n);
     let values = cast_mut::<i8>(slot_bytes);
     let input_quant = model.header().input_quant;
+    let wide = model.header().latent_bits == 16;
 
-    for (q, &x) in values[plan.range(0, n)].iter_mut().zip(z) {
-        *q = quantize(x, input_quant);
+    // A 16-bit latent is quantised by the dense layers that read it, from `z`.
+    if !wide {
+        for (q, &x) in values[plan.range(0, n)].iter_mut().zip(z) {
+            *q = quantize(x, input_quant);
+        }
+        observe(0, &values[plan.range(0, n)]);
     }
     let layers = model.layers();
     for (k, layer) in layers.iter().enumerate() {
         let in_quant = value_quant(layers, input_quant, layer.input);
         let out_range = plan.range(k + 1, n);
         if plan.in_place(k, layer.input) {
-            elementwise(layer, in_quant, &mut values[out_range], batch.labels);
+            elementwise(
+                layer,
+                in_quant,
+                &mut values[out_range.clone()],
+                batch.labels,
+            );
+            observe(k + 1, &values[out_range]);
             continue;
         }
-        let split = Split::new(values, out_range);
+        let split = Split::new(values, out_range.clone());
         let x = split.get(plan.range(layer.input, n));
         match layer.op {
             Op::Add { other } => {
@@ -44,8 +58,18 @@ pub(crate) fn run(
                 let params = add_params(layer, in_quant, value_quant(layers, input_quant, other));
                 int8::add(x, b, &params, split.out);
             }
+            Op::Dense { .. } if wide && layer.input == 0 => {
+                let w = tensor(layer, 0).as_i8_slice();
+                let x16 = &mut cast_mut::<i16>(temp)[..model.latent()];
+                let input = DenseInput::Wide {
+                    z,
+                    scale: input_quant.scale,
+                };
+                int8::dense(w, &requant(layer), input, split.out, x16);
+            }
             _ => run_layer(layer, in_quant, x, split.out, temp, batch.labels),
         }
+        observe(k + 1, &values[out_range]);
     }
     finish(&values[plan.range(layers.len(), n)]);
 }
@@ -105,7 +129,8 @@ fn run_layer(
     match layer.op {
         Op::Dense { .. } => {
             let x16 = &mut cast_mut::<i16>(temp)[..in_len];
-            int8::dense(w, &requant(layer), zp, x, y, x16);
+            let input = DenseInput::Int8 { x, zero_point: zp };
+            int8::dense(w, &requant(layer), input, y, x16);
         }
         Op::Conv2d(p) => {
             let g = geometry(p);
@@ -116,9 +141,13 @@ fn run_layer(
         }
         Op::ConvTranspose2d(p) => {
             let g = geometry(p);
-            int8::transpose_weights(&g, w, temp);
+            // The reader accepts the two layouts, told apart by the weight's rank.
+            let layout = match tensor(layer, 0).rank {
+                3 => TransposedLayout::OutputMajor,
+                _ => TransposedLayout::InputMajor,
+            };
             for (xi, yi) in images {
-                int8::conv_transpose2d(&g, &requant(layer), zp, xi, yi, temp);
+                int8::conv_transpose2d(&g, w, layout, &requant(layer), zp, xi, yi, temp);
             }
         }
         Op::Crop { top, left, .. } => {

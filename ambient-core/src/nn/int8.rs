@@ -7,7 +7,7 @@
 //! contiguous slices, the form LLVM vectorises on x86-64 (widening multiplies and adds).
 
 use super::conv::{source_index, ConvGeometry};
-use super::quant::{multiply_by_quantized_multiplier, ADD_LEFT_SHIFT};
+use super::quant::{multiply_by_quantized_multiplier, quantize_wide, ADD_LEFT_SHIFT, WIDE_MAX};
 use super::scratch::cast_mut;
 use crate::format::Tensor;
 
@@ -15,6 +15,10 @@ use crate::format::Tensor;
 /// cannot overflow the i32 accumulator for any stored weight, -128 included:
 /// `(2^31 - 1) / (255 * 128)`.
 pub const MAX_DEPTH: usize = 65_793;
+
+/// The longest dense layer over a 16-bit latent that cannot overflow the i32 accumulator:
+/// `(2^31 - 1) / (32767 * 128)`.
+pub const MAX_WIDE_DEPTH: usize = (i32::MAX as usize) / (WIDE_MAX as usize * 128);
 
 /// Per-output-channel requantisation: i32 bias, multiplier and shift, output zero point.
 #[derive(Clone, Copy)]
@@ -76,20 +80,36 @@ fn centre(x: &[i8], zp: i32, out: &mut [i16]) {
     }
 }
 
-/// Fully connected: `x` is `[batch, in_len]`, `y` is `[batch, out_len]`, `w` is
+/// The input of an int8 dense layer.
+#[derive(Clone, Copy)]
+pub(crate) enum DenseInput<'x> {
+    /// An int8 value with its zero point.
+    Int8 { x: &'x [i8], zero_point: i32 },
+    /// The f32 latent, quantised to 16 bits with `scale` and zero point 0 as it is read.
+    Wide { z: &'x [f32], scale: f32 },
+}
+
+/// Fully connected: the input is `[batch, in_len]`, `y` is `[batch, out_len]`, `w` is
 /// `[out_len, in_len]`; `x16` has room for `in_len` values.
 pub(crate) fn dense(
     w: &[i8],
     rq: &Requant<'_>,
-    in_zp: i32,
-    x: &[i8],
+    input: DenseInput<'_>,
     y: &mut [i8],
     x16: &mut [i16],
 ) {
     let in_len = x16.len();
     let out_len = w.len() / in_len;
-    for (xb, yb) in x.chunks_exact(in_len).zip(y.chunks_exact_mut(out_len)) {
-        centre(xb, in_zp, x16);
+    for (b, yb) in y.chunks_exact_mut(out_len).enumerate() {
+        let image = b * in_len..(b + 1) * in_len;
+        match input {
+            DenseInput::Int8 { x, zero_point } => centre(&x[image], zero_point, x16),
+            DenseInput::Wide { z, scale } => {
+                for (o, &v) in x16.iter_mut().zip(&z[image]) {
+                    *o = quantize_wide(v, scale);
+                }
+            }
+        }
         for (o, (row, out)) in w.chunks_exact(in_len).zip(yb.iter_mut()).enumerate() {
             *out = rq.apply(o, dot(row, x16));
         }
@@ -147,84 +167,62 @@ pub(crate) fn conv2d(
     }
 }
 
-/// Returns the i32 values of scratch [`conv_transpose2d`] needs: the output accumulator
-/// `[out_c, oh, ow]`, then, in i16, the transposed weights `[out_c * kh * kw, in_c]` and the
-/// transposed, centred input `[ih * iw, in_c]`.
+/// The storage order of an int8 transposed convolution's weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TransposedLayout {
+    /// `[in_c, out_c, kh, kw]`, PyTorch's layout (format 1.0).
+    InputMajor,
+    /// `[out_c, kh * kw, in_c]`: each weight row of the product is contiguous (format 1.1).
+    OutputMajor,
+}
+
+/// Returns the bytes of scratch [`conv_transpose2d`] needs: the i32 accumulator of one
+/// output plane `[oh, ow]`, then, in i16, one weight row `[in_c]` and the transposed,
+/// centred input `[ih * iw, in_c]`.
 pub(crate) fn conv_transpose2d_temp(g: &ConvGeometry) -> Option<usize> {
-    let (m, k, n) = transposed_dims(g)?;
-    let halves = m.checked_mul(k)?.checked_add(n.checked_mul(k)?)?;
-    g.output
-        .channels
-        .checked_mul(g.out_plane())?
-        .checked_add(halves.div_ceil(2))
+    let k = g.input.channels;
+    let halves = g.in_plane().checked_add(1)?.checked_mul(k)?;
+    g.out_plane()
+        .checked_mul(4)?
+        .checked_add(halves.checked_mul(2)?)
 }
 
-/// The GEMM shape of a transposed convolution: `m` weight rows (`out_c * kh * kw`), depth
-/// `k` (`in_c`), `n` input pixels.
-fn transposed_dims(g: &ConvGeometry) -> Option<(usize, usize, usize)> {
-    let m = g
-        .output
-        .channels
-        .checked_mul(g.p.kernel.0)?
-        .checked_mul(g.p.kernel.1)?;
-    Some((m, g.input.channels, g.in_plane()))
-}
-
-/// Splits the scratch of [`conv_transpose2d`] into the accumulator, the transposed weights
+/// Splits the scratch of [`conv_transpose2d`] into the plane accumulator, the weight row
 /// and the transposed input.
 fn transposed_scratch<'t>(
     g: &ConvGeometry,
-    (m, k, n): (usize, usize, usize),
     temp: &'t mut [u8],
 ) -> (&'t mut [i32], &'t mut [i16], &'t mut [i16]) {
-    let acc_len = g.output.channels * g.out_plane();
-    let (acc_bytes, rest) = temp.split_at_mut(4 * acc_len);
-    let (wt, rest) = cast_mut::<i16>(rest).split_at_mut(m * k);
-    (
-        &mut cast_mut::<i32>(acc_bytes)[..acc_len],
-        wt,
-        &mut rest[..n * k],
-    )
+    let (k, n) = (g.input.channels, g.in_plane());
+    let (acc_bytes, rest) = temp.split_at_mut(4 * g.out_plane());
+    let (row, rest) = cast_mut::<i16>(rest).split_at_mut(k);
+    (cast_mut::<i32>(acc_bytes), row, &mut rest[..n * k])
 }
 
-/// Writes the weights `[in_c, m]` transposed to i16 rows `[m, in_c]` into the scratch of
-/// [`conv_transpose2d`], once for every image of a batch.
-pub(crate) fn transpose_weights(g: &ConvGeometry, w: &[i8], temp: &mut [u8]) {
-    let Some(dims) = transposed_dims(g) else {
-        return;
-    };
-    let (m, k, _) = dims;
-    let (_, wt, _) = transposed_scratch(g, dims, temp);
-    for (i, row) in wt.chunks_exact_mut(k).enumerate().take(m) {
-        for (c, v) in row.iter_mut().enumerate() {
-            *v = i16::from(w[c * m + i]);
-        }
-    }
-}
-
-/// Applies a transposed convolution to one image as a GEMM with contiguous depth: with the
-/// weights already transposed by [`transpose_weights`], the centred input `[in_c, n]` is
-/// transposed into i16 rows of `in_c` values, so every product is an i16 dot product
-/// (`pmaddwd` on x86-64), and each dot product of weight row `(o, ky, kx)` with input
-/// pixel `(iy, ix)` is added where that tap lands in the output (col2im without the column
-/// matrix; taps that land in the padding are skipped). `temp` holds
-/// [`conv_transpose2d_temp`] i32 values, as bytes.
+/// Applies a transposed convolution to one image as a GEMM with contiguous depth. The
+/// centred input `[in_c, n]` is transposed into i16 rows of `in_c` values; each weight row
+/// `(o, ky, kx)` is widened to i16 once, and its i16 dot product with every input pixel
+/// `(iy, ix)` (`pmaddwd` on x86-64) is added where that tap lands in the output plane of
+/// channel `o` (col2im without the column matrix; taps that land in the padding are
+/// skipped). Each plane is requantised as soon as its taps are done, so only one plane of
+/// accumulators is live. `temp` holds [`conv_transpose2d_temp`] bytes.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn conv_transpose2d(
     g: &ConvGeometry,
+    w: &[i8],
+    layout: TransposedLayout,
     rq: &Requant<'_>,
     in_zp: i32,
     x: &[i8],
     y: &mut [i8],
     temp: &mut [u8],
 ) {
-    let Some(dims) = transposed_dims(g) else {
-        return;
-    };
-    let (_, k, n) = dims;
+    let (k, n) = (g.input.channels, g.in_plane());
     let (kh, kw) = g.p.kernel;
+    let m = g.output.channels * kh * kw;
     let (ih, iw) = (g.input.height, g.input.width);
     let (oh, ow) = (g.output.height, g.output.width);
-    let (acc, wt, xt) = transposed_scratch(g, dims, temp);
+    let (acc, row, xt) = transposed_scratch(g, temp);
 
     for (c, plane) in x.chunks_exact(n).enumerate() {
         for (j, &v) in plane.iter().enumerate() {
@@ -232,35 +230,47 @@ pub(crate) fn conv_transpose2d(
         }
     }
 
-    acc.fill(0);
-    let mut rows = wt.chunks_exact(k);
-    for o in 0..g.output.channels {
+    for (o, out) in y.chunks_exact_mut(oh * ow).enumerate() {
+        acc.fill(0);
         for ky in 0..kh {
             for kx in 0..kw {
-                let Some(wrow) = rows.next() else { return };
+                let r = (o * kh + ky) * kw + kx;
+                widen_row(w, layout, r, m, row);
                 for iy in 0..ih {
                     let Some(oy) = source_index(iy, g.p.stride.0, ky, g.p.padding.0, oh) else {
                         continue;
                     };
-                    let out_row = &mut acc[(o * oh + oy) * ow..(o * oh + oy + 1) * ow];
+                    let out_row = &mut acc[oy * ow..(oy + 1) * ow];
                     let pixels = &xt[iy * iw * k..(iy + 1) * iw * k];
                     for (ix, xrow) in pixels.chunks_exact(k).enumerate() {
                         if let Some(ox) = source_index(ix, g.p.stride.1, kx, g.p.padding.1, ow) {
-                            out_row[ox] += dot16(wrow, xrow);
+                            out_row[ox] += dot16(row, xrow);
                         }
                     }
                 }
             }
         }
-    }
-    for (o, (plane, out)) in acc
-        .chunks_exact(oh * ow)
-        .zip(y.chunks_exact_mut(oh * ow))
-        .enumerate()
-    {
         let channel = rq.channel(o);
-        for (&a, q) in plane.iter().zip(out.iter_mut()) {
+        for (&a, q) in acc.iter().zip(out.iter_mut()) {
             *q = channel.apply(a);
+        }
+    }
+}
+
+/// Writes weight row `r` of `m` (output channel and tap `(o, ky, kx)`, over the input
+/// channels) into `row` as i16.
+fn widen_row(w: &[i8], layout: TransposedLayout, r: usize, m: usize, row: &mut [i16]) {
+    let k = row.len();
+    match layout {
+        TransposedLayout::OutputMajor => {
+            for (v, &q) in row.iter_mut().zip(&w[r * k..(r + 1) * k]) {
+                *v = i16::from(q);
+            }
+        }
+        TransposedLayout::InputMajor => {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = i16::from(w[c * m + r]);
+            }
         }
     }
 }

@@ -150,7 +150,7 @@ impl<'a> Model<'a> {
         let scratch = self.check_scratch(scratch, batch.size)?;
         match self.header.compute {
             Compute::Float => forward::run(self, z, &batch, scratch, out, &mut |_, _| ()),
-            Compute::Int8 => forward_int8::run(self, z, &batch, scratch, |q| {
+            Compute::Int8 => forward_int8::run(self, z, &batch, scratch, &mut |_, _| (), |q| {
                 forward_int8::dequantize_into(q, self.last_quant(), out)
             }),
         }
@@ -173,7 +173,49 @@ impl<'a> Model<'a> {
         let batch = self.check_batch(z, labels)?;
         self.check_out(out.len(), batch.size)?;
         let scratch = self.check_scratch(scratch, batch.size)?;
-        forward_int8::run(self, z, &batch, scratch, |q| out.copy_from_slice(q));
+        forward_int8::run(self, z, &batch, scratch, &mut |_, _| (), |q| {
+            out.copy_from_slice(q)
+        });
+        Ok(())
+    }
+
+    /// Runs a float model on a batch and passes every value to `observe(v, values)` as it is
+    /// computed: `v` is 0 for the latent input and `k + 1` for the output of layer `k`, and
+    /// `values` holds that value for the whole batch, image after image.
+    pub fn trace(
+        &self,
+        z: &[f32],
+        labels: Option<&[u32]>,
+        scratch: &mut [u8],
+        observe: &mut dyn FnMut(usize, &[f32]),
+    ) -> Result<(), InferError> {
+        if self.header.compute != Compute::Float {
+            return Err(InferError::WrongCompute);
+        }
+        let batch = self.check_batch(z, labels)?;
+        let scratch = self.check_scratch(scratch, batch.size)?;
+        forward::run(self, z, &batch, scratch, &mut [], observe);
+        Ok(())
+    }
+
+    /// Runs an int8 model on a batch and passes every quantised value to `observe(v,
+    /// values)` as it is computed, numbered as in [`Model::trace`]. Value `v` has the
+    /// quantisation of [`Header::input_quant`] for `v = 0` and of layer `v - 1`'s
+    /// `out_quant` otherwise. A 16-bit latent is quantised inside the dense layers that read
+    /// it, so value 0 is observed only for an 8-bit latent.
+    pub fn trace_quantized(
+        &self,
+        z: &[f32],
+        labels: Option<&[u32]>,
+        scratch: &mut [u8],
+        observe: &mut dyn FnMut(usize, &[i8]),
+    ) -> Result<(), InferError> {
+        if self.header.compute != Compute::Int8 {
+            return Err(InferError::WrongCompute);
+        }
+        let batch = self.check_batch(z, labels)?;
+        let scratch = self.check_scratch(scratch, batch.size)?;
+        forward_int8::run(self, z, &batch, scratch, observe, |_| ());
         Ok(())
     }
 

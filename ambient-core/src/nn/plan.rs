@@ -129,9 +129,7 @@ pub(crate) fn layer_temp_bytes(layer: &Layer<'_>, compute: Compute, batch: usize
             let g = geometry(p);
             g.out_plane().checked_mul(g.patch_len())?.checked_mul(2)?
         }
-        (Compute::Int8, Op::ConvTranspose2d(p)) => {
-            int8::conv_transpose2d_temp(&geometry(p))?.checked_mul(4)?
-        }
+        (Compute::Int8, Op::ConvTranspose2d(p)) => int8::conv_transpose2d_temp(&geometry(p))?,
         _ => 0,
     };
     Some(bytes)

@@ -141,6 +141,37 @@ pub fn quantize(x: f32, q: QuantParams) -> i8 {
     v.saturating_add(q.zero_point).clamp(-128, 127) as i8
 }
 
+/// The largest magnitude of a 16-bit quantised latent value; symmetric, so that the range
+/// has no extra negative level.
+pub const WIDE_MAX: i32 = 32_767;
+
+/// Chooses the symmetric 16-bit parameters of a latent input in `[min, max]`: zero point
+/// 0, scale `max(|min|, |max|) / 32767`. Returns `None` when a bound is not finite or
+/// `min > max`.
+pub fn choose_wide_params(min: f32, max: f32) -> Option<QuantParams> {
+    if !(min.is_finite() && max.is_finite()) || min > max {
+        return None;
+    }
+    let bound = min.abs().max(max.abs());
+    let scale = if bound == 0.0 {
+        1.0
+    } else {
+        bound / WIDE_MAX as f32
+    };
+    (scale > 0.0 && scale.is_finite()).then_some(QuantParams {
+        scale,
+        zero_point: 0,
+    })
+}
+
+/// Quantises one real value to 16 bits with zero point 0: `clamp(round(x / scale), -32767,
+/// 32767)`, rounding half away from zero, bit-identical on every IEEE 754 target as
+/// [`quantize`] is.
+#[inline]
+pub fn quantize_wide(x: f32, scale: f32) -> i16 {
+    (libm::roundf(x / scale) as i32).clamp(-WIDE_MAX, WIDE_MAX) as i16
+}
+
 /// Returns the real value of a quantised one: `scale * (q - zero_point)`.
 #[inline]
 pub fn dequantize(v: i8, q: QuantParams) -> f32 {
