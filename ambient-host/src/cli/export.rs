@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ambient_host::export::latents::CHECK_BATCH;
+use ambient_host::export::latents::{CALIBRATION_BATCH, CHECK_BATCH};
 use ambient_host::export::{CheckReport, LoadedRun, WeightDtype};
 use ambient_host::train::run_dir::temp_path;
 use anyhow::Context;
@@ -49,6 +49,9 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         }
     };
     print_report(&args.run, run.step, &report);
+    if args.dtype == WeightDtype::Int8 {
+        print_value_errors(&run, &bytes)?;
+    }
     if let Err(e) = report.within_bound() {
         let _ = std::fs::remove_file(&temp);
         return Err(e).with_context(|| format!("{} was not written", output.display()));
@@ -79,4 +82,27 @@ fn print_report(run: &Path, step: u64, report: &CheckReport) {
         c.max_rel,
         ambient_host::export::check::RELATIVE_FLOOR
     );
+}
+
+/// Prints the error of every value of an int8 export, so that a rejected export shows the
+/// layer where the error grows.
+fn print_value_errors(run: &LoadedRun, bytes: &[u8]) -> anyhow::Result<()> {
+    let errors = run
+        .value_errors(bytes)
+        .context("cannot compare the int8 layers with the float ones")?;
+    println!("int8 against f32, value by value, on the {CALIBRATION_BATCH} calibration latents:");
+    for e in errors {
+        println!(
+            "  {:>2} {:<32} step {:.3e}  largest {:.3e} ({:.1} steps), {:.1} steps in \
+             range, mean {:.3e}",
+            e.value,
+            e.operation,
+            e.step,
+            e.max_abs,
+            e.max_abs / e.step,
+            e.max_abs_in_range / e.step,
+            e.mean_abs
+        );
+    }
+    Ok(())
 }

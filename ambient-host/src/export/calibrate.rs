@@ -1,5 +1,5 @@
-//! Calibration ranges for int8: what the core's calibration measured, narrowed where a
-//! saturating activation makes the tails irrelevant.
+//! Calibration ranges for int8: what the core's calibration measured, narrowed where the
+//! activation that reads a value makes part of its range irrelevant.
 //!
 //! A sigmoid's input below −8 or above 8 gives an output within `σ(−8) ≈ 3.4e-4` of 0 or 1,
 //! under a tenth of the output's quantisation step (1/255). A trained generator's last
@@ -19,16 +19,23 @@ pub const SIGMOID_SATURATION: f32 = 8.0;
 pub const TANH_SATURATION: f32 = 4.0;
 
 /// Narrows `ranges` (one per value, as [`ambient_core::nn::Model::calibrate`] writes them)
-/// to `[−L, L]` for each value that only a sigmoid or tanh reads, with `L` its saturation
-/// input. A value reached through reshapes, crops or upsampling (which keep their input's
+/// for each value that only a sigmoid, tanh or ReLU reads: to `[−L, L]` before a sigmoid
+/// or tanh, with `L` its saturation input, and to its non-negative part before a ReLU. A
+/// value reached through reshapes, crops or upsampling (which keep their input's
 /// quantisation) is narrowed at the layer that computes it. A range that lies wholly
 /// beyond the clamp is left as measured.
-pub fn clamp_saturating(layers: &[Layer<'_>], ranges: &mut [(f32, f32)]) {
+///
+/// The ReLU case loses nothing: the narrowed value's zero point is its lowest level, so the
+/// requantisation of the layer that computes it clamps every negative value to 0, which is
+/// what the ReLU outputs. Its step is that of the ReLU's output, so the ReLU's table maps
+/// every level to itself instead of rounding a second time.
+pub fn narrow_ranges(layers: &[Layer<'_>], ranges: &mut [(f32, f32)]) {
     let readers = count_readers(layers);
     for layer in layers {
-        let limit = match layer.op {
-            Op::Sigmoid => SIGMOID_SATURATION,
-            Op::Tanh => TANH_SATURATION,
+        let narrow: fn((f32, f32)) -> (f32, f32) = match layer.op {
+            Op::Sigmoid => |(lo, hi)| (lo.max(-SIGMOID_SATURATION), hi.min(SIGMOID_SATURATION)),
+            Op::Tanh => |(lo, hi)| (lo.max(-TANH_SATURATION), hi.min(TANH_SATURATION)),
+            Op::Relu => |(lo, hi)| (lo.max(0.0), hi),
             _ => continue,
         };
         let mut value = layer.input;
@@ -41,9 +48,9 @@ pub fn clamp_saturating(layers: &[Layer<'_>], ranges: &mut [(f32, f32)]) {
         let Some(range) = ranges.get_mut(value) else {
             continue;
         };
-        let clamped = (range.0.max(-limit), range.1.min(limit));
-        if clamped.0 < clamped.1 {
-            *range = clamped;
+        let narrowed = narrow(*range);
+        if narrowed.0 < narrowed.1 {
+            *range = narrowed;
         }
     }
 }

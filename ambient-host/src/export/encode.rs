@@ -6,7 +6,7 @@ use ambient_core::format::writer::{encoded_len, write, LayerSpec, ModelSpec, Ten
 use ambient_core::format::{Compute, Op, QuantParams};
 use ambient_core::nn::{GemmRoute, Model};
 
-use super::calibrate::clamp_saturating;
+use super::calibrate::narrow_ranges;
 use super::generate::Scratch;
 use super::latents::Latents;
 use super::lower::FloatModel;
@@ -100,7 +100,7 @@ impl FloatModel {
             scratch.bytes(),
             &mut ranges,
         )?;
-        clamp_saturating(model.layers(), &mut ranges);
+        narrow_ranges(model.layers(), &mut ranges);
         Ok(quantize_model(&model, &ranges)?.to_bytes()?)
     }
 }

@@ -27,6 +27,7 @@ mod error;
 pub mod generate;
 mod graph;
 pub mod latents;
+pub mod layer_error;
 pub mod lower;
 mod reference;
 mod run;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use ambient_core::nn::Model;
+use ambient_core::nn::{GemmRoute, Model};
 use ambient_core::Shape;
 use tch::nn::VarStore;
 use tch::{Device, Kind};
@@ -12,6 +12,7 @@ use super::check::{bound, Bound, Comparison};
 use super::encode::WeightDtype;
 use super::generate::generate;
 use super::latents::{Latents, CALIBRATION_BATCH, CALIBRATION_SEED, CHECK_BATCH, CHECK_SEED};
+use super::layer_error::{value_errors, ValueError};
 use super::lower::{lower, BatchNormFolding};
 use super::ExportError;
 use crate::model::Generator;
@@ -69,6 +70,21 @@ impl LoadedRun {
         let graph = graph_of(self.config.generator, &self.vars.variables())?;
         let model = lower(&graph, BatchNormFolding::Fold)?;
         model.encode(dtype, &self.latents(CALIBRATION_BATCH, CALIBRATION_SEED))
+    }
+
+    /// Compares every value of the int8 weight file `int8` with the same value of the
+    /// float model it was quantised from, on the calibration batch.
+    pub fn value_errors(&self, int8: &[u8]) -> Result<Vec<ValueError>, ExportError> {
+        let graph = graph_of(self.config.generator, &self.vars.variables())?;
+        let float = lower(&graph, BatchNormFolding::Fold)?.to_bytes(false)?;
+        let mut float = Model::parse(&float)?;
+        float.set_gemm_route(GemmRoute::Blocked);
+        let int8 = Model::parse(int8)?;
+        value_errors(
+            &float,
+            &int8,
+            &self.latents(CALIBRATION_BATCH, CALIBRATION_SEED),
+        )
     }
 
     /// Runs the weight file `bytes` in the core and the tch generator in eval mode on the

@@ -42,8 +42,8 @@ pub fn summarize(bytes: &[u8]) -> Result<String, ExportError> {
         let q = header.input_quant;
         let _ = writeln!(
             s,
-            "input quantisation: scale {:.4e}, zero point {}",
-            q.scale, q.zero_point
+            "input quantisation: {} bits, scale {:.4e}, zero point {}",
+            header.latent_bits, q.scale, q.zero_point
         );
     }
     for batch in [1, 64] {
@@ -98,7 +98,7 @@ fn shape(s: Shape) -> String {
     format!("[{}, {}, {}]", s.channels, s.height, s.width)
 }
 
-fn operation(op: &Op) -> String {
+pub(crate) fn operation(op: &Op) -> String {
     match op {
         Op::Dense { out_features } => format!("dense {out_features}"),
         Op::Conv2d(p) | Op::ConvTranspose2d(p) => {

@@ -255,7 +255,7 @@ fn clamped(graph: &Graph, mut ranges: Vec<(f32, f32)>) -> Vec<(f32, f32)> {
         .to_bytes(false)
         .unwrap();
     let model = Model::parse(&bytes).unwrap();
-    super::calibrate::clamp_saturating(model.layers(), &mut ranges);
+    super::calibrate::narrow_ranges(model.layers(), &mut ranges);
     ranges
 }
 
@@ -326,4 +326,61 @@ fn no_clamp_when_shared_or_beyond() {
     g.push(Node::Sigmoid);
     let ranges = clamped(&g, vec![(-1.0, 1.0), (10.0, 20.0), (0.0, 1.0)]);
     assert_eq!(ranges[1], (10.0, 20.0));
+}
+
+#[test]
+fn narrow_before_relu_to_non_negative() {
+    // dense -> reshape -> ReLU: the dense output is narrowed through the reshape.
+    let mut g = Graph::new(2, 0, ValueRange::Unbounded);
+    g.push(dense(&[1.0, 2.0, 3.0, 4.0], 2, &[0.5, -1.0]));
+    g.push(Node::Reshape(Shape::new(2, 1, 1)));
+    g.push(Node::Relu);
+    let ranges = clamped(&g, vec![(-1.0, 1.0), (-3.0, 5.0), (-3.0, 5.0), (0.0, 5.0)]);
+    assert_eq!(
+        ranges[1],
+        (0.0, 5.0),
+        "the dense output keeps its positive part"
+    );
+    assert_eq!(ranges[2], (-3.0, 5.0), "the reshape is not narrowed itself");
+
+    // A value wholly below 0 is left as measured.
+    let ranges = clamped(
+        &g,
+        vec![(-1.0, 1.0), (-3.0, -1.0), (-3.0, -1.0), (0.0, 0.0)],
+    );
+    assert_eq!(ranges[1], (-3.0, -1.0));
+}
+
+#[test]
+fn value_errors_of_quantised_dense() {
+    // y = relu(W z + b) with W = [[1, 2], [3, 4]]: every value is compared, and the error
+    // of each is within its own rounding plus what the latent's 16-bit rounding adds.
+    let mut g = Graph::new(2, 0, ValueRange::Unbounded);
+    g.push(dense(&[1.0, 2.0, 3.0, 4.0], 2, &[0.5, -1.0]));
+    g.push(Node::Relu);
+    let model = lowered(&g, BatchNormFolding::Fold);
+    let latents = Latents::draw(LatentDistribution::Normal, 64, 2, 0, 3);
+    let int8 = model.encode(WeightDtype::Int8, &latents).unwrap();
+    let float = model.to_bytes(false).unwrap();
+    let (float, int8) = (Model::parse(&float).unwrap(), Model::parse(&int8).unwrap());
+    let errors = super::layer_error::value_errors(&float, &int8, &latents).unwrap();
+
+    let values: Vec<usize> = errors.iter().map(|e| e.value).collect();
+    assert_eq!(
+        values,
+        vec![1, 2],
+        "a 16-bit latent is not observed as value 0"
+    );
+    assert_eq!(errors[0].operation, "dense 2");
+    assert_eq!(errors[1].operation, "relu");
+    // Half an output step of rounding, plus two weights each off by at most half their
+    // step (at most 4 / 127 / 2) times the largest |z|, plus 1e-3 for the 16-bit latent.
+    let max_z = latents.z.iter().fold(0.0f32, |a, v| a.max(v.abs()));
+    for e in &errors {
+        assert!(e.step > 0.0);
+        assert!(e.max_abs_in_range <= e.max_abs);
+        assert!(e.mean_abs <= e.max_abs);
+        let bound = e.step / 2.0 + 2.0 * (4.0 / 254.0) * max_z + 1e-3;
+        assert!(e.max_abs_in_range <= bound, "{e:?} above {bound}");
+    }
 }
