@@ -110,6 +110,7 @@ fn help_lists_every_model() {
         "cond-dcgan28",
         "dcgan64",
         "dcgan64-small",
+        "acwgan32",
     ] {
         assert!(
             help.contains(&format!("{name}:")),
@@ -349,6 +350,39 @@ fn dcgan64_trains_on_upscaled_mnist_style_images() {
     assert_eq!(config["image_shape"], serde_json::json!([1, 64, 64]));
     assert_eq!(config["max_images"], 12);
     let file = run.join("small64.amb");
+    let output = ambient_host(&[
+        "export",
+        run.to_str().unwrap(),
+        "--dtype",
+        "f32",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_ok(&output);
+}
+
+#[test]
+fn acwgan32_trains_on_a_cifar_batch() {
+    let dir = scratch("acwgan-data");
+    let batch = cifar_batch(&dir, 1, 6);
+    let run = scratch("acwgan");
+    let output = train(&run, &batch, "2", &["--critic-steps", "1"]);
+    assert_ok(&output);
+    let config = config(&run);
+    assert_eq!(config["generator"], "acwgan32");
+    assert_eq!(config["discriminator"], "resnet-critic");
+    assert_eq!(config["loss"], "ac-wgan-gp");
+    assert_eq!(config["beta1"], 0.0);
+    let metrics = fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+    // The critic's cross-entropy over 10 classes starts near ln 10 ≈ 2.3.
+    let ac = last["ac_real"].as_f64().unwrap();
+    assert!(ac > 0.5, "ac_real {ac}");
+    assert!(ac < 10.0, "ac_real {ac}");
+    // 6 images of 10 classes: one per row.
+    assert_eq!(png_size(&run.join("samples.png")), (2 + 34, 2 + 6 * 34));
+
+    let file = run.join("acwgan.amb");
     let output = ambient_host(&[
         "export",
         run.to_str().unwrap(),

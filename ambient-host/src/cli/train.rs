@@ -54,7 +54,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     preset: Option<Preset>,
     /// The model. Default: the preset's (cpu: dcgan28, paper: wgan28; for 64×64 images
-    /// dcgan64-small and dcgan64).
+    /// dcgan64-small and dcgan64; for 32×32 images acwgan32).
     #[arg(long, value_enum, value_name = "NAME")]
     model: Option<GeneratorArch>,
     /// Total generator updates. When resuming, a larger value extends the run.

@@ -9,7 +9,7 @@ use ambient_core::format::ValueRange;
 use ambient_core::Shape;
 use tch::{Device, Tensor};
 
-use super::graph::{BatchNormStats, Graph, Node};
+use super::graph::{BatchNormStats, CondBatchNormStats, Graph, Node};
 use super::ExportError;
 use crate::model::GeneratorArch;
 
@@ -22,6 +22,7 @@ pub fn graph_of(arch: GeneratorArch, vars: &Variables) -> Result<Graph, ExportEr
         GeneratorArch::Wgan28 => wgan28(vars),
         GeneratorArch::CondDcgan28 => cond_dcgan28(vars),
         GeneratorArch::Dcgan64 | GeneratorArch::Dcgan64Small => dcgan64(vars),
+        GeneratorArch::Acwgan32 => acwgan32(vars),
         _ => dcgan28(vars),
     }
 }
@@ -199,6 +200,60 @@ fn dcgan64(vars: &Variables) -> Result<Graph, ExportError> {
         g.push(Node::Relu);
     }
     g.push(conv_transpose_out(vars, "gen.up4", 2, 1)?);
+    g.push(Node::Tanh);
+    Ok(g)
+}
+
+/// Reads a stride-1 convolution whose zero padding keeps the size (`kernel / 2`).
+fn conv_same(vars: &Variables, path: &str) -> Result<Node, ExportError> {
+    let kernel = extent(vars, &format!("{path}.weight"), 2)?;
+    Ok(Node::Conv2d {
+        weight: var(vars, &format!("{path}.weight"))?,
+        bias: Some(var(vars, &format!("{path}.bias"))?),
+        stride: (1, 1),
+        padding: (kernel / 2, kernel / 2),
+    })
+}
+
+/// Reads a conditional batch norm of [`crate::model::acwgan32`]: γ and β per class, shared
+/// running statistics.
+fn cond_batch_norm(vars: &Variables, path: &str) -> Result<Node, ExportError> {
+    Ok(Node::CondBatchNorm(CondBatchNormStats {
+        gamma: var(vars, &format!("{path}.gamma"))?,
+        beta: var(vars, &format!("{path}.beta"))?,
+        mean: var(vars, &format!("{path}.running_mean"))?,
+        var: var(vars, &format!("{path}.running_var"))?,
+        eps: tch::nn::BatchNormConfig::default().eps,
+    }))
+}
+
+/// Builds the ACWGAN-GP generator's graph ([`crate::model::acwgan32`]): dense → reshape →
+/// three up-blocks, each a residual branch and an upsampling shortcut joined by an add →
+/// batch norm → ReLU → conv → tanh.
+fn acwgan32(vars: &Variables) -> Result<Graph, ExportError> {
+    let latent = extent(vars, "gen.fc.weight", 1)?;
+    let features = extent(vars, "gen.fc.weight", 0)?;
+    let channels = extent(vars, "gen.block1.conv1.weight", 1)?;
+    let classes = extent(vars, "gen.block1.bn1.gamma", 0)?;
+    let mut g = Graph::new(latent, classes, ValueRange::MinusOneOne);
+    g.push(dense(vars, "gen.fc")?);
+    let mut x = g.push(Node::Reshape(square_planes(features, channels)?));
+    for i in 1..=3 {
+        let block = format!("gen.block{i}");
+        g.push_reading(x, cond_batch_norm(vars, &format!("{block}.bn1"))?);
+        g.push(Node::Relu);
+        g.push(Node::Upsample2x);
+        g.push(conv_same(vars, &format!("{block}.conv1"))?);
+        g.push(cond_batch_norm(vars, &format!("{block}.bn2"))?);
+        g.push(Node::Relu);
+        let residual = g.push(conv_same(vars, &format!("{block}.conv2"))?);
+        g.push_reading(x, Node::Upsample2x);
+        g.push(conv_same(vars, &format!("{block}.shortcut"))?);
+        x = g.push(Node::Add { other: residual });
+    }
+    g.push(batch_norm(vars, "gen.bn")?);
+    g.push(Node::Relu);
+    g.push(conv_same(vars, "gen.out")?);
     g.push(Node::Tanh);
     Ok(g)
 }

@@ -18,8 +18,11 @@
 //!   1-D input).
 //! - The reference code's 64×64 colour DCGAN for CelebA ([`dcgan64`]), the default for
 //!   64×64 data, also at a quarter of its widths for CPU runs.
+//! - The reference code's ResNet ACWGAN-GP for 32×32 colour images ([`acwgan32`]), the
+//!   default for 32×32 data.
 //! - A fully connected discriminator for 1-D measurements ([`fc_disc`]).
 
+pub mod acwgan32;
 pub mod cond_dcgan28;
 pub mod cond_fc_disc;
 mod conditioning;
@@ -123,6 +126,12 @@ pub trait Discriminator: std::fmt::Debug {
         let _ = labels;
         self.forward(y)
     }
+
+    /// Runs the discriminator and, when it has an auxiliary classifier, returns its class
+    /// logits `[B, classes]` with the scores.
+    fn forward_with_classes(&self, y: &Tensor) -> (Tensor, Option<Tensor>) {
+        (self.forward(y), None)
+    }
 }
 
 /// The model (`--model`): the generator's architecture, which also fixes the family of
@@ -145,6 +154,9 @@ pub enum GeneratorArch {
     Dcgan64,
     /// The same 64×64 DCGAN at a quarter of the widths, for CPU runs.
     Dcgan64Small,
+    /// The paper's ResNet ACWGAN-GP for 32×32 colour (CIFAR-10): conditional batch norm,
+    /// a critic with an auxiliary classifier; needs labelled data.
+    Acwgan32,
 }
 
 /// The discriminator's architecture, fixed by the model, the preset and the input's rank.
@@ -166,17 +178,20 @@ pub enum DiscriminatorArch {
     Dcgan64Conv,
     /// [`dcgan64::Discriminator`] at a quarter of the widths.
     Dcgan64SmallConv,
+    /// [`acwgan32::Discriminator`], the ResNet critic with an auxiliary classifier.
+    ResnetCritic,
 }
 
 impl GeneratorArch {
     /// Every model, in the order `--help` lists them.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Dcgan28,
         Self::Dcgan28Small,
         Self::Wgan28,
         Self::CondDcgan28,
         Self::Dcgan64,
         Self::Dcgan64Small,
+        Self::Acwgan32,
     ];
 
     /// Returns the command-line name (`dcgan28`, `cond-dcgan28`...).
@@ -188,6 +203,7 @@ impl GeneratorArch {
             Self::CondDcgan28 => "cond-dcgan28",
             Self::Dcgan64 => "dcgan64",
             Self::Dcgan64Small => "dcgan64-small",
+            Self::Acwgan32 => "acwgan32",
         }
     }
 
@@ -200,12 +216,14 @@ impl GeneratorArch {
     }
 
     /// Returns the model `preset` chooses for images of `shape`: for 64×64 images the
-    /// 64×64 DCGAN (the small one with the cpu preset), else the preset's 28×28 model.
+    /// 64×64 DCGAN (the small one with the cpu preset), for 32×32 images the ACWGAN-GP,
+    /// else the preset's 28×28 model.
     pub fn for_data(preset: Preset, shape: Shape) -> Self {
-        match (shape.height == 64 && shape.width == 64, preset) {
-            (true, Preset::Cpu) => Self::Dcgan64Small,
-            (true, _) => Self::Dcgan64,
-            (false, _) => Self::for_preset(preset),
+        match (shape.height, shape.width, preset) {
+            (64, 64, Preset::Cpu) => Self::Dcgan64Small,
+            (64, 64, _) => Self::Dcgan64,
+            (32, 32, _) => Self::Acwgan32,
+            _ => Self::for_preset(preset),
         }
     }
 
@@ -213,6 +231,7 @@ impl GeneratorArch {
     pub fn side(self) -> usize {
         match self {
             Self::Dcgan64 | Self::Dcgan64Small => 64,
+            Self::Acwgan32 => 32,
             _ => 28,
         }
     }
@@ -224,6 +243,7 @@ impl GeneratorArch {
             Self::Wgan28 => (wgan28::LATENT, LatentDistribution::Uniform),
             Self::CondDcgan28 => (cond_dcgan28::LATENT, LatentDistribution::Uniform),
             Self::Dcgan64 | Self::Dcgan64Small => (dcgan64::LATENT, LatentDistribution::Uniform),
+            Self::Acwgan32 => (acwgan32::LATENT, LatentDistribution::Normal),
         }
     }
 
@@ -231,6 +251,7 @@ impl GeneratorArch {
     pub fn classes(self) -> i64 {
         match self {
             Self::CondDcgan28 => cond_dcgan28::CLASSES,
+            Self::Acwgan32 => acwgan32::CLASSES,
             _ => 0,
         }
     }
@@ -238,7 +259,7 @@ impl GeneratorArch {
     /// Returns the range of the generated values.
     pub fn range(self) -> ValueRange {
         match self {
-            Self::Dcgan64 | Self::Dcgan64Small => ValueRange::MinusOneOne,
+            Self::Dcgan64 | Self::Dcgan64Small | Self::Acwgan32 => ValueRange::MinusOneOne,
             _ => ValueRange::ZeroOne,
         }
     }
@@ -246,14 +267,18 @@ impl GeneratorArch {
     /// Builds the generator under `path` for images of `shape`.
     pub fn build(self, path: nn::Path, shape: Shape) -> Result<Box<dyn Generator>, ModelError> {
         let channels = shape.channels as i64;
-        if self.side() == 64 {
-            if !is_image(shape, 64) {
-                return Err(ModelError::ModelShape {
-                    model: self.name(),
-                    side: 64,
-                    shape: [shape.channels, shape.height, shape.width],
-                });
-            }
+        let side = self.side();
+        if side != 28 && !is_image(shape, side) {
+            return Err(ModelError::ModelShape {
+                model: self.name(),
+                side,
+                shape: [shape.channels, shape.height, shape.width],
+            });
+        }
+        if self == Self::Acwgan32 {
+            return Ok(Box::new(acwgan32::Generator::new(path, channels)));
+        }
+        if side == 64 {
             let width = match self {
                 Self::Dcgan64Small => dcgan64::SMALL_WIDTH,
                 _ => dcgan64::PAPER_WIDTH,
@@ -306,6 +331,11 @@ impl DiscriminatorArch {
             (GeneratorArch::CondDcgan28, 3) => Ok(Self::CondConv),
             (GeneratorArch::Dcgan64, 3) => Ok(Self::Dcgan64Conv),
             (GeneratorArch::Dcgan64Small, 3) => Ok(Self::Dcgan64SmallConv),
+            (GeneratorArch::Acwgan32, 3) => Ok(Self::ResnetCritic),
+            (GeneratorArch::Acwgan32, _) => Err(ModelError::InputShape {
+                shape: input.to_vec(),
+                reason: "the ResNet critic takes image-shaped measurements [C, H, W]",
+            }),
             _ => Self::for_input(preset, input),
         }
     }
@@ -336,6 +366,7 @@ impl DiscriminatorArch {
                 input,
                 dcgan64::SMALL_WIDTH,
             )?),
+            Self::ResnetCritic => Box::new(acwgan32::Discriminator::new(path, input)?),
         })
     }
 }

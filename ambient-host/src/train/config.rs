@@ -45,6 +45,9 @@ pub enum Loss {
     NonSaturating,
     /// The Wasserstein loss with a gradient penalty on interpolated discriminator inputs.
     WganGp,
+    /// WGAN-GP with an auxiliary classifier (ACGAN): the critic also learns the real
+    /// batch's classes and the generator makes its classes recognisable.
+    AcWganGp,
 }
 
 impl Loss {
@@ -53,6 +56,7 @@ impl Loss {
         match self {
             Self::NonSaturating => "non-saturating",
             Self::WganGp => "wgan-gp",
+            Self::AcWganGp => "ac-wgan-gp",
         }
     }
 }

@@ -84,9 +84,9 @@ struct PresetDefaults {
     gp_lambda: f64,
 }
 
-/// Returns the hyperparameters of `preset` for `model`: the paper preset follows the
-/// reference code for each model (its conditional and 64×64 DCGANs train with the
-/// non-saturating loss).
+/// Returns the hyperparameters of `preset` for `model`. The paper preset follows the
+/// reference code for each model: its conditional and 64×64 DCGANs train with the
+/// non-saturating loss. The ACWGAN-GP trains with its own loss under either preset.
 fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
     match (preset, model) {
         (Preset::Paper, GeneratorArch::CondDcgan28) => PresetDefaults {
@@ -110,6 +110,23 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             beta1: 0.5,
             beta2: 0.999,
             gp_lambda: 0.0,
+        },
+        // NOTE: the reference CIFAR-10 code decays the learning rate linearly to 0 over
+        // 100,000 iterations and draws a fresh real batch and θ for each critic update;
+        // the trainer keeps the rate and the step's batch.
+        (preset, GeneratorArch::Acwgan32) => PresetDefaults {
+            loss: Loss::AcWganGp,
+            steps: if preset == Preset::Paper {
+                50_000
+            } else {
+                3000
+            },
+            batch: 64,
+            critic_steps: 5,
+            lr: 2e-4,
+            beta1: 0.0,
+            beta2: 0.9,
+            gp_lambda: 10.0,
         },
         (Preset::Cpu, _) => PresetDefaults {
             loss: Loss::NonSaturating,

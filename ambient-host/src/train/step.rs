@@ -26,6 +26,9 @@ pub struct StepLosses {
     /// Gradient penalty before weighting (WGAN-GP only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gp: Option<f64>,
+    /// The auxiliary classifier's cross-entropy on the real batch (ACWGAN-GP only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ac_real: Option<f64>,
 }
 
 /// The optimisers and the discriminator that a step updates.
@@ -70,6 +73,7 @@ pub fn non_saturating(
         d_real: last.1,
         d_fake: last.2,
         gp: None,
+        ac_real: None,
     })
 }
 
@@ -116,7 +120,84 @@ pub fn wgan_gp(
         d_real: last.1,
         d_fake: last.2,
         gp: Some(last.3),
+        ac_real: None,
     })
+}
+
+/// Weight of the critic's auxiliary cross-entropy on real examples, as in the reference
+/// CIFAR-10 code.
+pub const AC_SCALE_D: f64 = 1.0;
+/// Weight of the generator's auxiliary cross-entropy on its own classes.
+pub const AC_SCALE_G: f64 = 0.1;
+
+/// The class labels of an ACWGAN-GP step: the real batch's and those the generated batch
+/// was made for.
+pub struct StepLabels<'a> {
+    /// The real batch's classes `[B]`, int64.
+    pub real: &'a Tensor,
+    /// The generated batch's classes `[B]`, int64.
+    pub fake: &'a Tensor,
+}
+
+/// An ACWGAN-GP step: the WGAN-GP critic loss plus [`AC_SCALE_D`] times the auxiliary
+/// classifier's cross-entropy on the real batch, then a generator update on `−D(fake)`
+/// plus [`AC_SCALE_G`] times the cross-entropy of the generated batch against its classes.
+pub fn ac_wgan_gp(
+    up: Updaters<'_>,
+    real: &Tensor,
+    fake: &Tensor,
+    labels: StepLabels<'_>,
+    critic_steps: u32,
+    lambda: f64,
+) -> Result<StepLosses, TrainError> {
+    let fake_detached = fake.detach();
+    let mut last = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for _ in 0..critic_steps.max(1) {
+        let (d_real, classes_real) = up.discriminator.forward_with_classes(real);
+        let d_real = d_real.f_mean(Kind::Float)?;
+        let d_fake = up
+            .discriminator
+            .forward(&fake_detached)
+            .f_mean(Kind::Float)?;
+        let ac = cross_entropy(classes_real, labels.real)?;
+        let gp = gradient_penalty(up.discriminator, real, &fake_detached)?;
+        let d_loss = (&d_fake - &d_real) + &gp * lambda + &ac * AC_SCALE_D;
+        up.adam_d.zero_grad();
+        d_loss.f_backward()?;
+        up.adam_d.step()?;
+        last = (
+            scalar(&d_loss)?,
+            scalar(&d_real)?,
+            scalar(&d_fake)?,
+            scalar(&gp)?,
+            scalar(&ac)?,
+        );
+    }
+
+    let (score, classes_fake) = up.discriminator.forward_with_classes(fake);
+    let ac_fake = cross_entropy(classes_fake, labels.fake)?;
+    let g_loss = -score.f_mean(Kind::Float)? + ac_fake * AC_SCALE_G;
+    up.adam_g.zero_grad();
+    g_loss.f_backward()?;
+    up.adam_g.step()?;
+    Ok(StepLosses {
+        d_loss: last.0,
+        g_loss: scalar(&g_loss)?,
+        d_real: last.1,
+        d_fake: last.2,
+        gp: Some(last.3),
+        ac_real: Some(last.4),
+    })
+}
+
+/// Returns the mean cross-entropy of class `logits` against `labels`, or an error when the
+/// discriminator has no auxiliary classifier.
+fn cross_entropy(logits: Option<Tensor>, labels: &Tensor) -> Result<Tensor, TrainError> {
+    let logits = logits.ok_or_else(|| TrainError::InvalidOption {
+        option: "--model",
+        reason: "the ac-wgan-gp loss needs a discriminator with an auxiliary classifier".into(),
+    })?;
+    Ok(logits.f_cross_entropy_loss::<Tensor>(labels, None, Reduction::Mean, -100, 0.0)?)
 }
 
 fn gradient_penalty(

@@ -6,7 +6,7 @@ use ambient_core::format::ValueRange;
 use ambient_core::measure::Operator;
 use serde::Serialize;
 use tch::nn::VarStore;
-use tch::{Device, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use super::adam::Adam;
 use super::checkpoint::{self, TrainingState};
@@ -14,7 +14,7 @@ use super::config::{Loss, Mode, TrainConfig};
 use super::progress::{Progress, ProgressKind};
 use super::run_dir::{write_atomic, MetricsLog, RunDir};
 use super::seeds::{seed_torch, stream_seed, BatchOrder, Stream};
-use super::step::{self, StepLosses, Updaters};
+use super::step::{self, StepLabels, StepLosses, Updaters};
 use super::TrainError;
 use crate::data::TrainingData;
 use crate::image_io::grid_png;
@@ -187,30 +187,13 @@ impl Trainer {
             &indices,
             stream_seed(self.config.seed, Stream::RealTheta, step),
         )?;
-        // A conditional model generates the classes of the real batch, and the
-        // discriminator is given those labels with both, as in the reference conditional
-        // DCGAN.
         let labels = self.batch_labels(&indices)?;
+        let (fake, fake_labels) = self.generate_batch(step, labels.as_ref())?;
 
-        seed_torch(stream_seed(self.config.seed, Stream::Step, step));
-        let (dim, latent) = (self.config.latent_dim, self.config.latent);
-        let z = sample_latent(latent, self.config.batch as i64, dim, self.device);
-        let generated = match &labels {
-            Some(l) => self.generator.forward_labeled(&z, l, true),
-            None => self.generator.forward(&z, true),
-        };
-        let fake = match self.config.mode {
-            Mode::Ambient => {
-                let seed = stream_seed(self.config.seed, Stream::FakeTheta, step);
-                let theta = self
-                    .measurement
-                    .sample_theta(seed, self.config.batch, self.device)?;
-                self.measurement.apply(&generated, &theta)?
-            }
-            _ => generated,
-        };
-
-        let labeled = labels.as_ref().map(|labels| Labeled {
+        // A conditional discriminator is given the real batch's labels with both batches,
+        // as in the reference conditional DCGAN. An auxiliary classifier predicts them.
+        let ac = self.config.loss == Loss::AcWganGp;
+        let labeled = labels.as_ref().filter(|_| !ac).map(|labels| Labeled {
             discriminator: self.discriminator.as_ref(),
             labels,
         });
@@ -222,13 +205,68 @@ impl Trainer {
             adam_d: &mut self.adam_d,
             adam_g: &mut self.adam_g,
         };
-        let critic_steps = self.config.critic_steps;
+        let (critic_steps, lambda) = (self.config.critic_steps, self.config.gp_lambda);
         match self.config.loss {
             Loss::NonSaturating => {
                 step::non_saturating(up, &real, &fake, critic_steps, self.config.real_label)
             }
-            Loss::WganGp => step::wgan_gp(up, &real, &fake, critic_steps, self.config.gp_lambda),
+            Loss::WganGp => step::wgan_gp(up, &real, &fake, critic_steps, lambda),
+            Loss::AcWganGp => {
+                let (Some(real_labels), Some(fake_labels)) = (&labels, &fake_labels) else {
+                    return Err(TrainError::InvalidOption {
+                        option: "--model",
+                        reason: "the ac-wgan-gp loss needs a conditional model".into(),
+                    });
+                };
+                let labels = StepLabels {
+                    real: real_labels,
+                    fake: fake_labels,
+                };
+                step::ac_wgan_gp(up, &real, &fake, labels, critic_steps, lambda)
+            }
         }
+    }
+
+    /// Generates `step`'s batch and returns it as the discriminator sees it (measured in
+    /// `ambient` mode), with the classes it was generated for when the model is
+    /// conditional: the real batch's, or uniformly drawn ones for an auxiliary-classifier
+    /// GAN, whose generated classes are independent of the real batch.
+    fn generate_batch(
+        &self,
+        step: u64,
+        real_labels: Option<&Tensor>,
+    ) -> Result<(Tensor, Option<Tensor>), TrainError> {
+        seed_torch(stream_seed(self.config.seed, Stream::Step, step));
+        let (dim, latent) = (self.config.latent_dim, self.config.latent);
+        let batch = self.config.batch as i64;
+        let z = sample_latent(latent, batch, dim, self.device);
+        let labels = match real_labels {
+            Some(_) if self.config.loss == Loss::AcWganGp => {
+                let classes = self.generator.classes();
+                Some(Tensor::f_randint(
+                    classes,
+                    [batch],
+                    (Kind::Int64, self.device),
+                )?)
+            }
+            other => other.map(Tensor::shallow_clone),
+        };
+        let generated = match &labels {
+            Some(l) => self.generator.forward_labeled(&z, l, true),
+            None => self.generator.forward(&z, true),
+        };
+
+        let fake = match self.config.mode {
+            Mode::Ambient => {
+                let seed = stream_seed(self.config.seed, Stream::FakeTheta, step);
+                let theta = self
+                    .measurement
+                    .sample_theta(seed, self.config.batch, self.device)?;
+                self.measurement.apply(&generated, &theta)?
+            }
+            _ => generated,
+        };
+        Ok((fake, labels))
     }
 
     /// Returns the class labels of the real examples at `indices` (`[B]`, int64, on the
