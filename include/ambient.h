@@ -657,8 +657,9 @@ uint64_t ambient_image_seed(uint64_t batch_seed,
  * `bytes` may have any alignment; 16-byte-aligned bytes make f32 weights faster to read.
  *
  * Fails with `AMBIENT_STATUS_NOT_A_MODEL`, `_UNSUPPORTED_MODEL_VERSION`,
- * `_MODEL_CHECKSUM_MISMATCH`, `_MODEL_TRUNCATED` or `_INVALID_MODEL`; `out` is written only
- * on success.
+ * `_MODEL_CHECKSUM_MISMATCH`, `_MODEL_TRUNCATED` or `_INVALID_MODEL`. The model is built
+ * inside `out`, so opening needs little stack; when opening fails, `out` is zeroed (an
+ * invalid handle), whatever it held before.
  *
  * # Safety
  *

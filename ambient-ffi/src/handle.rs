@@ -6,7 +6,8 @@
 //! whose init failed, gets `AMBIENT_STATUS_INVALID_HANDLE`. Each handle type has its own
 //! tag, so passing one kind of handle where another is expected is caught too.
 
-use core::mem::{align_of, needs_drop, size_of};
+use core::mem::{align_of, needs_drop, size_of, MaybeUninit};
+use core::ptr::addr_of_mut;
 
 use crate::boundary::{input, out_param, OutParam};
 use crate::status::AmbientStatus;
@@ -90,5 +91,38 @@ pub(crate) unsafe fn put<S, T>(handle: OutParam<S>, tag: u64, value: T) {
             .as_ptr()
             .cast::<Tagged<T>>()
             .write(Tagged { tag, value })
+    }
+}
+
+/// Builds the value of a handle in place with `init`, which gets the handle's value slot,
+/// and writes `tag` only when `init` succeeds. The value is never moved through the stack,
+/// which matters for values as large as a model's layer table. On failure the whole handle
+/// is zeroed, so it reads as invalid and contains no part of a value.
+///
+/// # Safety
+///
+/// As for [`put`]; `init` must return `Ok` only after it initialised the slot.
+pub(crate) unsafe fn put_in_place<S, T>(
+    handle: OutParam<S>,
+    tag: u64,
+    init: impl FnOnce(&mut MaybeUninit<T>) -> Result<(), AmbientStatus>,
+) -> Result<(), AmbientStatus> {
+    let tagged = handle.as_ptr().cast::<Tagged<T>>();
+    // SAFETY: `S` is large and aligned enough for `Tagged<T>` (caller, checked at compile
+    // time) and writable (caller). The value field is only written through the
+    // `MaybeUninit` view until `init` reports it initialised.
+    unsafe {
+        addr_of_mut!((*tagged).tag).write(0);
+        let value = &mut *addr_of_mut!((*tagged).value).cast::<MaybeUninit<T>>();
+        match init(value) {
+            Ok(()) => {
+                addr_of_mut!((*tagged).tag).write(tag);
+                Ok(())
+            }
+            Err(status) => {
+                handle.as_ptr().cast::<u8>().write_bytes(0, size_of::<S>());
+                Err(status)
+            }
+        }
     }
 }

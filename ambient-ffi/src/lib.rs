@@ -72,3 +72,5 @@ pub mod version;
 
 #[cfg(test)]
 mod header_test;
+#[cfg(test)]
+mod model_open_test;

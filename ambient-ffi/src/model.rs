@@ -2,6 +2,9 @@
 //! its sizes, and generate a batch into caller buffers.
 
 use ambient_core::format::{Compute, FormatError, ValueRange};
+use core::mem::MaybeUninit;
+use core::ptr::addr_of_mut;
+
 use ambient_core::nn::{GemmRoute, InferError, Model};
 use ambient_core::sampler::Sampler;
 
@@ -135,8 +138,9 @@ unsafe fn opened<'a>(model: *const AmbientModel) -> Result<&'a Opened, AmbientSt
 /// `bytes` may have any alignment; 16-byte-aligned bytes make f32 weights faster to read.
 ///
 /// Fails with `AMBIENT_STATUS_NOT_A_MODEL`, `_UNSUPPORTED_MODEL_VERSION`,
-/// `_MODEL_CHECKSUM_MISMATCH`, `_MODEL_TRUNCATED` or `_INVALID_MODEL`; `out` is written only
-/// on success.
+/// `_MODEL_CHECKSUM_MISMATCH`, `_MODEL_TRUNCATED` or `_INVALID_MODEL`. The model is built
+/// inside `out`, so opening needs little stack; when opening fails, `out` is zeroed (an
+/// invalid handle), whatever it held before.
 ///
 /// # Safety
 ///
@@ -153,15 +157,26 @@ pub unsafe extern "C" fn ambient_model_open(
         // SAFETY: valid and unchanged while the model is used (caller), which is what the
         // 'static lifetime stands for here.
         let bytes: &'static [u8] = unsafe { input_array(bytes, bytes_len) }?;
-        // NOTE: `Model::parse` returns the table by value, so opening uses stack of about
-        // twice the size of `ambient_model`, which a small microcontroller may not have.
-        let mut model = Model::parse(bytes)?;
-        // The blocked kernel packs into the caller's scratch; the other route allocates.
-        model.set_gemm_route(GemmRoute::Blocked);
-        if model.scratch_align() > AMBIENT_SCRATCH_ALIGN {
-            return Err(AmbientStatus::InternalError);
-        }
-        unsafe { handle::put(out, TAG, Opened { model, bytes }) };
+        // The table is built in the handle itself: `Model::parse` would return it by value
+        // and move it through a stack that a microcontroller may not have.
+        let init = |slot: &mut MaybeUninit<Opened>| {
+            let opened = slot.as_mut_ptr();
+            // SAFETY: `opened` points at writable memory for an `Opened`; its fields are
+            // written through raw pointers, never read, until both are initialised.
+            let model = unsafe { &mut *addr_of_mut!((*opened).model).cast() };
+            let model = Model::parse_into(bytes, model)?;
+            // The blocked kernel packs into the caller's scratch; the other route allocates.
+            model.set_gemm_route(GemmRoute::Blocked);
+            if model.scratch_align() > AMBIENT_SCRATCH_ALIGN {
+                return Err(AmbientStatus::InternalError);
+            }
+            // SAFETY: as above.
+            unsafe { addr_of_mut!((*opened).bytes).write(bytes) };
+            Ok(())
+        };
+        // SAFETY: `Opened` fits the handle (checked at compile time), TAG is only used for
+        // it, and `out` is writable (caller); `init` initialises both fields on success.
+        unsafe { handle::put_in_place(out, TAG, init) }?;
         Ok(())
     })
 }

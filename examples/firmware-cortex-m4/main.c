@@ -20,7 +20,7 @@
 /* Buffer sizes, overridable at build time: the scratch bytes the model needs for one
  * image, and the largest latent and image (in floats) the firmware accepts. */
 #ifndef AMBIENT_SCRATCH_BYTES
-#define AMBIENT_SCRATCH_BYTES 36768
+#define AMBIENT_SCRATCH_BYTES 14144
 #endif
 #ifndef AMBIENT_LATENT_CAPACITY
 #define AMBIENT_LATENT_CAPACITY 64

@@ -67,15 +67,15 @@ impl Layer<'_> {
     };
 }
 
-/// A parsed file: the header and the layer table, still to be planned by the model.
-pub(crate) struct Parsed<'a> {
-    pub(crate) header: Header,
-    pub(crate) layers: [Layer<'a>; MAX_LAYERS],
-    pub(crate) layer_count: usize,
-}
-
-/// Parses and validates `bytes` as a weight file.
-pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed<'_>, FormatError> {
+/// Parses and validates `bytes` as a weight file, writing its layers into `layers` in
+/// place, and returns the header and the number of layers. Nothing of the size of the
+/// layer or tensor table lives on the stack: each tensor record is validated in one pass
+/// and read again where a layer refers to it. On error, `layers` holds whatever was parsed
+/// before the error.
+pub(crate) fn parse_into<'a>(
+    bytes: &'a [u8],
+    layers: &mut [Layer<'a>; MAX_LAYERS],
+) -> Result<(Header, usize), FormatError> {
     let len = bytes.len();
     check_envelope(bytes)?;
     let header = parse_header(bytes)?;
@@ -99,19 +99,24 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed<'_>, FormatError> {
         });
     }
 
-    let mut tensors = [None::<Tensor<'_>>; MAX_TENSORS];
     let mut prev_end = tables_end;
-    for (t, slot) in tensors.iter_mut().enumerate().take(tensor_count) {
+    for t in 0..tensor_count {
         let record = &bytes[tensor_table + t * TENSOR_RECORD_LEN..][..TENSOR_RECORD_LEN];
         let tensor = parse_tensor(bytes, record, t, prev_end, data_end)?;
         prev_end = tensor.bytes.as_ptr() as usize - bytes.as_ptr() as usize + tensor.bytes.len();
-        *slot = Some(tensor);
     }
+    let tensors = TensorTable {
+        bytes,
+        start: tensor_table,
+        count: tensor_count,
+        tables_end,
+        data_end,
+    };
 
-    let mut layers = [Layer::EMPTY; MAX_LAYERS];
     for k in 0..layer_count {
         let record = &bytes[layer_table + k * LAYER_RECORD_LEN..][..LAYER_RECORD_LEN];
-        layers[k] = parse_layer(record, k, &header, &layers[..k], &tensors[..tensor_count])?;
+        let (before, rest) = layers.split_at_mut(k);
+        rest[0] = parse_layer(record, k, &header, before, &tensors)?;
     }
 
     let last = layers[layer_count - 1].out_shape;
@@ -122,11 +127,28 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed<'_>, FormatError> {
             found: header.output,
         });
     }
-    Ok(Parsed {
-        header,
-        layers,
-        layer_count,
-    })
+    Ok((header, layer_count))
+}
+
+/// The tensor records of a file whose records have all been validated.
+struct TensorTable<'a> {
+    bytes: &'a [u8],
+    start: usize,
+    count: usize,
+    tables_end: usize,
+    data_end: usize,
+}
+
+impl<'a> TensorTable<'a> {
+    /// Returns tensor `t`, or `None` when the file has no such tensor.
+    fn get(&self, t: usize) -> Option<Tensor<'a>> {
+        if t >= self.count {
+            return None;
+        }
+        let record = &self.bytes[self.start + t * TENSOR_RECORD_LEN..][..TENSOR_RECORD_LEN];
+        // The order and overlap of the data were checked in the validating pass.
+        parse_tensor(self.bytes, record, t, self.tables_end, self.data_end).ok()
+    }
 }
 
 /// Checks the size, magic, version, declared length and CRC-32.
@@ -359,7 +381,7 @@ fn parse_layer<'a>(
     k: usize,
     header: &Header,
     before: &[Layer<'a>],
-    tensors: &[Option<Tensor<'a>>],
+    tensors: &TensorTable<'a>,
 ) -> Result<Layer<'a>, FormatError> {
     let input = read_u16(record, 2) as usize;
     if input > k {
@@ -476,7 +498,7 @@ fn resolve_tensor<'a>(
     index: u16,
     sig: Option<Signature>,
     layer: usize,
-    tensors: &[Option<Tensor<'a>>],
+    tensors: &TensorTable<'a>,
 ) -> Result<Option<Tensor<'a>>, FormatError> {
     let Some(sig) = sig else {
         if index == NO_TENSOR {
@@ -491,11 +513,7 @@ fn resolve_tensor<'a>(
         layer,
         role: sig.role.name(),
     };
-    let tensor = tensors
-        .get(index as usize)
-        .copied()
-        .flatten()
-        .ok_or(mismatch)?;
+    let tensor = tensors.get(index as usize).ok_or(mismatch)?;
     if !sig.dtypes.contains(&tensor.dtype) || !sig.accepts_shape(tensor.rank, tensor.dims) {
         return Err(mismatch);
     }

@@ -1,6 +1,9 @@
 //! A parsed generator: the layer table borrowing the weight bytes, its scratch plan, and
 //! the batch entry points.
 
+use core::mem::MaybeUninit;
+use core::ptr::addr_of_mut;
+
 use super::plan::{layer_temp_bytes, plan, Plan, SCRATCH_ALIGN};
 use super::{forward, forward_int8, InferError};
 use crate::format::reader::{self, elements, Header, Layer};
@@ -11,10 +14,9 @@ use crate::Shape;
 /// A generator read from a weight file: at most [`MAX_LAYERS`] validated layers that
 /// borrow their tensors from the file's bytes (flash on a microcontroller). Parsing copies
 /// nothing and allocates nothing; the table itself is a fixed-size value (about 28 KB on
-/// 64-bit targets).
-///
-/// NOTE: the value and, while `parse` runs, a 256-entry tensor table of about 10 KB live on
-/// the stack; firmware with a small stack should keep the model in a `static`.
+/// 64-bit targets). [`Model::parse_into`] builds it in place, in memory the caller
+/// provides, so the stack never contains a copy of it; [`Model::parse`] returns it by value,
+/// which moves it through the stack.
 #[derive(Clone, Debug)]
 pub struct Model<'a> {
     header: Header,
@@ -36,22 +38,47 @@ impl<'a> Model<'a> {
     /// any alignment; 16-byte-aligned bytes let f32 weights be read as slices, which is
     /// faster.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, FormatError> {
-        let parsed = reader::parse(bytes)?;
-        let layers = &parsed.layers[..parsed.layer_count];
-        for (k, layer) in layers.iter().enumerate() {
-            if layer_temp_bytes(layer, parsed.header.compute, 1).is_none() {
+        let mut slot = MaybeUninit::uninit();
+        Self::parse_into(bytes, &mut slot)?;
+        // SAFETY: `parse_into` returned `Ok`, so it initialised every field.
+        Ok(unsafe { slot.assume_init() })
+    }
+
+    /// Parses and validates a weight file as [`Model::parse`] does, building the model in
+    /// `slot` without a copy of it on the stack, and returns it. On error `slot` stays
+    /// uninitialised as far as the caller knows (its bytes may have changed).
+    pub fn parse_into<'s>(
+        bytes: &'a [u8],
+        slot: &'s mut MaybeUninit<Self>,
+    ) -> Result<&'s mut Self, FormatError> {
+        let model = slot.as_mut_ptr();
+        // SAFETY: `model` points at writable memory for a `Model`. Each layer is written
+        // through a raw pointer before the array is used as a reference, so no reference to
+        // uninitialised memory is made.
+        let layers = unsafe {
+            let layers = addr_of_mut!((*model).layers).cast::<Layer<'a>>();
+            for k in 0..MAX_LAYERS {
+                layers.add(k).write(Layer::EMPTY);
+            }
+            &mut *addr_of_mut!((*model).layers)
+        };
+        let (header, layer_count) = reader::parse_into(bytes, layers)?;
+        for (k, layer) in layers[..layer_count].iter().enumerate() {
+            if layer_temp_bytes(layer, header.compute, 1).is_none() {
                 return Err(FormatError::SizeOverflow { layer: k });
             }
         }
-        let plan = plan(layers, parsed.header.latent);
-        Ok(Self {
-            header: parsed.header,
-            layers: parsed.layers,
-            layer_count: parsed.layer_count,
-            plan,
-            route: GemmRoute::default(),
-            file_len: bytes.len(),
-        })
+        let plan = plan(&layers[..layer_count], header.latent);
+        // SAFETY: as above; these writes initialise the remaining fields.
+        unsafe {
+            addr_of_mut!((*model).header).write(header);
+            addr_of_mut!((*model).layer_count).write(layer_count);
+            addr_of_mut!((*model).plan).write(plan);
+            addr_of_mut!((*model).route).write(GemmRoute::default());
+            addr_of_mut!((*model).file_len).write(bytes.len());
+        }
+        // SAFETY: every field is initialised.
+        Ok(unsafe { slot.assume_init_mut() })
     }
 
     /// Returns the file header: compute mode, value range, latent size, classes, output.
