@@ -51,6 +51,7 @@ fn model_names_are_the_config_names() {
         [
             "dcgan28",
             "dcgan28-small",
+            "dcgan28-tiny",
             "wgan28",
             "cond-dcgan28",
             "dcgan64",
@@ -237,19 +238,30 @@ fn dcgan64_shapes_and_range() {
 }
 
 #[test]
-fn small_dcgan28_has_a_quarter_of_the_widths() {
-    let (full, _) = build(GeneratorArch::Dcgan28, Shape::new(1, 28, 28), 1);
-    let (small, generator) = build(GeneratorArch::Dcgan28Small, Shape::new(1, 28, 28), 1);
-    assert_eq!(size(&small, "gen.fc.weight"), [32 * 49, 64]);
-    assert_eq!(size(&small, "gen.up1.weight"), [32, 16, 4, 4]);
-    assert_eq!(size(&small, "gen.up2.weight"), [16, 1, 4, 4]);
+fn small_dcgan28_widths_and_weights() {
+    let shape = Shape::new(1, 28, 28);
+    let (full, _) = build(GeneratorArch::Dcgan28, shape, 1);
+    let (small, generator) = build(GeneratorArch::Dcgan28Small, shape, 1);
+    let (tiny, _) = build(GeneratorArch::Dcgan28Tiny, shape, 1);
+    assert_eq!(size(&small, "gen.fc.weight"), [64 * 49, 64]);
+    assert_eq!(size(&small, "gen.up1.weight"), [64, 32, 4, 4]);
+    assert_eq!(size(&small, "gen.up2.weight"), [32, 1, 4, 4]);
+    assert_eq!(size(&tiny, "gen.fc.weight"), [32 * 49, 64]);
+    assert_eq!(size(&tiny, "gen.up1.weight"), [32, 16, 4, 4]);
+    assert_eq!(size(&tiny, "gen.up2.weight"), [16, 1, 4, 4]);
+    // Dense 64·3136 + 3136, batch norms 2·64 + 2·32, transposed convs 64·32·16 + 32 and
+    // 32·16 + 1.
+    assert_eq!(
+        weights(&small),
+        200_704 + 3136 + 128 + 64 + 32_768 + 32 + 512 + 1
+    );
     // Dense 64·1568 + 1568, batch norms 2·32 + 2·16, transposed convs 32·16·16 + 16 and
     // 16·16 + 1.
     assert_eq!(
-        weights(&small),
+        weights(&tiny),
         100_352 + 1568 + 64 + 32 + 8192 + 16 + 256 + 1
     );
-    assert!(weights(&full) > 4 * weights(&small));
+    assert!(weights(&full) > 2 * weights(&small));
     let x = tch::no_grad(|| generator.forward(&Tensor::randn([2, 64], (Kind::Float, CPU)), false));
     assert_eq!(x.size(), [2, 1, 28, 28]);
 }

@@ -106,6 +106,7 @@ fn help_lists_every_model() {
     for name in [
         "dcgan28",
         "dcgan28-small",
+        "dcgan28-tiny",
         "wgan28",
         "cond-dcgan28",
         "dcgan64",

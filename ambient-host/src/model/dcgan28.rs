@@ -9,9 +9,9 @@
 //! has no batch normalisation, so real and simulated measurements never share batch
 //! statistics. Weights start from N(0, 0.02) and biases from 0, as in DCGAN.
 //!
-//! The small generator (`dcgan28-small`) is for microcontrollers. It has 32 and 16 channels
-//! instead of 128 and 64, so its transposed convolutions have a sixteenth of the weights.
-//! It trains against the same discriminator.
+//! The small generators are for microcontrollers: `dcgan28-small` has 64 and 32 channels
+//! instead of 128 and 64, `dcgan28-tiny` 32 and 16. They train against the same
+//! discriminator.
 
 use tch::nn::{self, Init, Module, ModuleT};
 use tch::Tensor;
@@ -26,8 +26,11 @@ pub const LATENT: i64 = 64;
 /// half as many.
 pub const WIDTH: i64 = 128;
 
-/// [`WIDTH`] of the small model (`dcgan28-small`), a quarter of the full one.
-pub const SMALL_WIDTH: i64 = 32;
+/// [`WIDTH`] of the small model (`dcgan28-small`), half the full one.
+pub const SMALL_WIDTH: i64 = 64;
+
+/// [`WIDTH`] of the tiny model (`dcgan28-tiny`), a quarter of the full one.
+pub const TINY_WIDTH: i64 = 32;
 
 const WEIGHT_INIT: Init = Init::Randn {
     mean: 0.0,

@@ -142,9 +142,10 @@ pub trait Discriminator: std::fmt::Debug {
 pub enum GeneratorArch {
     /// The cpu preset's 28×28 DCGAN (latent 64, 128 and 64 channels).
     Dcgan28,
-    /// The same DCGAN at a quarter of the widths (32 and 16 channels), for
-    /// microcontrollers.
+    /// The same DCGAN at half the widths (64 and 32 channels), for microcontrollers.
     Dcgan28Small,
+    /// The same DCGAN at a quarter of the widths (32 and 16 channels).
+    Dcgan28Tiny,
     /// The paper preset's MNIST WGAN-GP generator (latent 128, uniform).
     Wgan28,
     /// The paper's conditional 28×28 DCGAN: the one-hot class joins every layer of the
@@ -184,9 +185,10 @@ pub enum DiscriminatorArch {
 
 impl GeneratorArch {
     /// Every model, in the order `--help` lists them.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Dcgan28,
         Self::Dcgan28Small,
+        Self::Dcgan28Tiny,
         Self::Wgan28,
         Self::CondDcgan28,
         Self::Dcgan64,
@@ -199,6 +201,7 @@ impl GeneratorArch {
         match self {
             Self::Dcgan28 => "dcgan28",
             Self::Dcgan28Small => "dcgan28-small",
+            Self::Dcgan28Tiny => "dcgan28-tiny",
             Self::Wgan28 => "wgan28",
             Self::CondDcgan28 => "cond-dcgan28",
             Self::Dcgan64 => "dcgan64",
@@ -239,7 +242,9 @@ impl GeneratorArch {
     /// Returns the latent size and distribution.
     pub fn latent(self) -> (i64, LatentDistribution) {
         match self {
-            Self::Dcgan28 | Self::Dcgan28Small => (dcgan28::LATENT, LatentDistribution::Normal),
+            Self::Dcgan28 | Self::Dcgan28Small | Self::Dcgan28Tiny => {
+                (dcgan28::LATENT, LatentDistribution::Normal)
+            }
             Self::Wgan28 => (wgan28::LATENT, LatentDistribution::Uniform),
             Self::CondDcgan28 => (cond_dcgan28::LATENT, LatentDistribution::Uniform),
             Self::Dcgan64 | Self::Dcgan64Small => (dcgan64::LATENT, LatentDistribution::Uniform),
@@ -295,6 +300,11 @@ impl GeneratorArch {
                 path,
                 channels,
                 dcgan28::SMALL_WIDTH,
+            )),
+            Self::Dcgan28Tiny => Box::new(dcgan28::Generator::with_width(
+                path,
+                channels,
+                dcgan28::TINY_WIDTH,
             )),
             Self::Wgan28 => Box::new(wgan28::Generator::new(path, channels)),
             Self::CondDcgan28 => Box::new(cond_dcgan28::Generator::new(path, channels)),
