@@ -174,8 +174,8 @@ pub unsafe extern "C" fn ambient_model_open(
             unsafe { addr_of_mut!((*opened).bytes).write(bytes) };
             Ok(())
         };
-        // SAFETY: `Opened` fits the handle (checked at compile time), TAG is only used for
-        // it, and `out` is writable (caller); `init` initialises both fields on success.
+        // SAFETY: `Opened` fits the handle (checked at compile time) and TAG is only used
+        // for it. `out` is writable (caller), and `init` initialises both fields on success.
         unsafe { handle::put_in_place(out, TAG, init) }?;
         Ok(())
     })

@@ -70,7 +70,7 @@ impl Layer<'_> {
 /// Parses and validates `bytes` as a weight file, writing its layers into `layers` in
 /// place, and returns the header and the number of layers. Nothing of the size of the
 /// layer or tensor table lives on the stack: each tensor record is validated in one pass
-/// and read again where a layer refers to it. On error, `layers` holds whatever was parsed
+/// and read again where a layer refers to it. On error, `layers` contains whatever was parsed
 /// before the error.
 pub(crate) fn parse_into<'a>(
     bytes: &'a [u8],

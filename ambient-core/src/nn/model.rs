@@ -208,7 +208,7 @@ impl<'a> Model<'a> {
 
     /// Runs a float model on a batch and passes every value to `observe(v, values)` as it is
     /// computed: `v` is 0 for the latent input and `k + 1` for the output of layer `k`, and
-    /// `values` holds that value for the whole batch, image after image.
+    /// `values` contains that value for the whole batch, image after image.
     pub fn trace(
         &self,
         z: &[f32],
