@@ -135,6 +135,10 @@ fn dense_latent_is_sixteen_bits() {
     let header = model.header();
     assert_eq!(header.latent_bits, 16);
     assert_eq!(header.input_quant.zero_point, 0);
+    // The calibration latents of `int8_file`; the range covers twice their extremes.
+    let z = Rng(5).vec(8 * 64, 1.0);
+    let max = z.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert_eq!(header.input_quant.scale, 2.0 * max / 32767.0);
     assert_eq!(file[18], 16);
     assert_eq!(
         &file[40..48],
