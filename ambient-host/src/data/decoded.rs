@@ -34,10 +34,9 @@ impl DecodedImages {
         self.len() == 0
     }
 
-    /// Moves the images into an [`ImageSet`] for the trainer.
-    ///
-    /// NOTE: the colour loaders produce `[-1, 1]`, but the 28×28 presets' generators end in
-    /// a sigmoid (`[0, 1]`). A model for these images has to end in tanh.
+    /// Moves the images into an [`ImageSet`] for the trainer. The set's range is
+    /// `[-1, 1]`, and the trainer maps it to the model's range ([`ImageSet::to_range`]), so
+    /// a 28×28 model with a sigmoid output sees `[0, 1]`.
     pub fn into_image_set(self) -> Result<ImageSet, DataError> {
         ImageSet::from_values(&self.source, self.shape, &self.pixels, self.labels)
     }
