@@ -16,9 +16,10 @@
 //!   Measured: at most `2.1e-4` (CPU preset) and `2.3e-4` (paper preset), a factor of 21.
 //! - **int8**: 16 quantisation steps of the output (`16/255` ≈ 0.063 for a `[0, 1]`
 //!   output). Each layer rounds to its own step, and where the output activation is steep
-//!   an error of one step of its input becomes several output steps. Measured: at most 7.2
-//!   steps on fully trained (3,000-step) CPU-preset runs (mean 0.16), and at most 8.4
-//!   steps over 3,000 random generators of the parity tests (mean 0.45).
+//!   an error of one step of its input becomes several output steps. Measured: at most
+//!   13.6 steps on fully trained (3,000-step) CPU-preset runs (7.2 in ambient mode, 13.6
+//!   in clean mode; means at most 0.18), 3.3 on a 200-step paper-preset run, and at most
+//!   8.4 over 3,000 random generators of the parity tests (mean 0.45).
 //!
 //! `docs/export.md` lists the runs these figures come from.
 
