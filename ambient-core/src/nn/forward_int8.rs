@@ -13,7 +13,7 @@ use crate::format::{Op, QuantParams};
 
 /// Runs an int8 model over the batch and passes the quantised output to `finish`.
 /// `observe(v, values)` sees value `v` of the whole batch as soon as it is computed (value
-/// 0 is the quantised latent input).
+/// 0, the quantised latent input, only when it is 8-bit).
 pub(crate) fn run(
     model: &Model<'_>,
     z: &[f32],
