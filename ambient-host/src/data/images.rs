@@ -28,14 +28,7 @@ impl ImageSet {
         pixels: &[u8],
         labels: Option<Vec<u8>>,
     ) -> Result<Self, DataError> {
-        let image_len =
-            shape
-                .checked_len()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| DataError::SizeOverflow {
-                    path: source.to_path_buf(),
-                    dims: vec![shape.channels, shape.height, shape.width],
-                })?;
+        let image_len = image_len(source, shape)?;
         let count = pixels.len() / image_len;
         if count == 0 {
             return Err(DataError::Empty {
@@ -66,14 +59,7 @@ impl ImageSet {
         values: &[f32],
         labels: Option<Vec<u8>>,
     ) -> Result<Self, DataError> {
-        let image_len =
-            shape
-                .checked_len()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| DataError::SizeOverflow {
-                    path: source.to_path_buf(),
-                    dims: vec![shape.channels, shape.height, shape.width],
-                })?;
+        let image_len = image_len(source, shape)?;
         let count = values.len() / image_len;
         if count == 0 {
             return Err(DataError::Empty {
@@ -221,4 +207,16 @@ fn torch_error(path: &Path, source: tch::TchError) -> DataError {
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// Returns the number of values in one image of `shape`, or an error naming `source` when
+/// that number is 0 or overflows.
+fn image_len(source: &Path, shape: Shape) -> Result<usize, DataError> {
+    shape
+        .checked_len()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| DataError::SizeOverflow {
+            path: source.to_path_buf(),
+            dims: vec![shape.channels, shape.height, shape.width],
+        })
 }
