@@ -228,6 +228,30 @@ fn resume_continues_same_curve() {
 }
 
 #[test]
+fn ema_average_survives_resume() {
+    let with_ema = ["--ema", "0.9"];
+    let straight = scratch("ema-straight");
+    assert_ok(&train(&straight, &[&SHORT[..], &with_ema].concat()));
+
+    let resumed = scratch("ema-resumed");
+    let mut first = SHORT;
+    first[1] = "8";
+    assert_ok(&train(&resumed, &[&first[..], &with_ema].concat()));
+    assert_ok(&train(&resumed, &["--resume", "--steps", "12"]));
+
+    let (a, b) = (checkpoint(&straight), checkpoint(&resumed));
+    assert_eq!(a["ema.gen.fc.weight"], b["ema.gen.fc.weight"]);
+    assert_eq!(a["ema.gen.bn0.running_mean"], b["ema.gen.bn0.running_mean"]);
+
+    // The average lags the trained weights, so after 12 steps the two differ.
+    let lag = (&a["ema.gen.fc.weight"] - &a["gen.fc.weight"]).abs().max();
+    assert!(lag.double_value(&[]) > 0.0);
+    let config: Value =
+        serde_json::from_str(&fs::read_to_string(resumed.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["ema"], 0.9);
+}
+
+#[test]
 fn seed_reproduces_run() {
     let a = scratch("seed-a");
     let b = scratch("seed-b");
@@ -315,7 +339,7 @@ fn baseline_modes_and_paper_preset_run() {
 
 #[test]
 fn invalid_options_rejected() {
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (
             &["--mode", "unmeasure", "--unmeasure", "wiener"],
             "convolve-noise",
@@ -324,6 +348,7 @@ fn invalid_options_rejected() {
         (&["--param", "p=2"], "invalid"),
         (&["--param", "q=1"], "the keys are"),
         (&["--batch", "0"], "--batch"),
+        (&["--ema", "1"], "--ema"),
     ];
     for (i, (args, expected)) in cases.iter().enumerate() {
         let run = scratch(&format!("invalid-{i}"));

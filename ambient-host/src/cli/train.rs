@@ -86,6 +86,11 @@ pub struct TrainArgs {
     /// is one-sided label smoothing. Default 1.
     #[arg(long, value_name = "TARGET")]
     real_label: Option<f64>,
+    /// Decay of a moving average of the generator's weights, which the sample grids,
+    /// `eval`, `sample` and `export` use; 0 keeps none. It averages over about
+    /// 1 / (1 − DECAY) steps. Default 0.
+    #[arg(long, value_name = "DECAY")]
+    ema: Option<f64>,
     /// Seed of the run: initial weights, batches, latent vectors and every θ. Default 0.
     #[arg(long)]
     seed: Option<u64>,
@@ -204,6 +209,7 @@ fn request(args: TrainArgs) -> TrainRequest {
         beta2: args.beta2,
         gp_lambda: args.gp_lambda,
         real_label: args.real_label,
+        ema: args.ema,
         seed: args.seed,
         threads: args.threads,
         sample_every: args.sample_every,

@@ -47,7 +47,7 @@ impl LoadedRun {
             .generator
             .build(vars.root() / "gen", Shape::new(c, h, w))
             .map_err(crate::train::TrainError::from)?;
-        checkpoint::restore_vars(&path, &mut vars, "gen.", &tensors)?;
+        checkpoint::restore_generator(&path, &mut vars, &tensors)?;
         let step = checkpoint::step_of(&path, &tensors)?;
         Ok(Self {
             config,

@@ -2,7 +2,8 @@
 //!
 //! Tensor names: the generator's variables (`gen.fc.weight`, `gen.bn0.running_mean`...),
 //! the discriminator's (`disc.conv1.weight`...), Adam's state (`optim.gen.exp_avg.gen.fc.
-//! weight`, `optim.gen.steps`...) and `train.step`, the number of completed steps (i64).
+//! weight`, `optim.gen.steps`...), `train.step`, the number of completed steps (i64), and,
+//! when the run averages its generator (`--ema`), the average (`ema.gen.fc.weight`...).
 //! Everything lives in one file written atomically, so the weights, the optimiser state and
 //! the step always belong together.
 
@@ -13,6 +14,7 @@ use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
 use super::adam::Adam;
+use super::ema;
 use super::run_dir::write_atomic_with;
 use super::TrainError;
 
@@ -30,6 +32,8 @@ pub struct TrainingState<'a> {
     pub adam_generator: &'a Adam,
     /// The discriminator's optimiser.
     pub adam_discriminator: &'a Adam,
+    /// The generator's moving average, when the run keeps one.
+    pub ema: Option<&'a VarStore>,
     /// Completed steps.
     pub step: u64,
 }
@@ -41,6 +45,10 @@ pub fn save(path: &Path, state: &TrainingState<'_>) -> Result<(), TrainError> {
     tensors.extend(state.discriminator.variables());
     tensors.extend(state.adam_generator.state("optim.gen"));
     tensors.extend(state.adam_discriminator.state("optim.disc"));
+    if let Some(ema) = state.ema {
+        let averaged = ema.variables().into_iter();
+        tensors.extend(averaged.map(|(name, t)| (format!("{}{name}", ema::PREFIX), t)));
+    }
     tensors.push((STEP_KEY.into(), Tensor::from_slice(&[state.step as i64])));
 
     let on_cpu = tensors
@@ -92,31 +100,61 @@ pub fn restore_vars(
     prefix: &str,
     tensors: &HashMap<String, Tensor>,
 ) -> Result<(), TrainError> {
+    restore_vars_from(path, vars, prefix, "", tensors)
+}
+
+/// Loads the generator that inference uses into `vars` (named `gen.*`): the moving average
+/// when the checkpoint holds one, the trained weights otherwise.
+pub fn restore_generator(
+    path: &Path,
+    vars: &mut VarStore,
+    tensors: &HashMap<String, Tensor>,
+) -> Result<(), TrainError> {
+    let averaged = format!("{}gen.", ema::PREFIX);
+    let source = if tensors.keys().any(|k| k.starts_with(&averaged)) {
+        ema::PREFIX
+    } else {
+        ""
+    };
+    restore_vars_from(path, vars, "gen.", source, tensors)
+}
+
+/// [`restore_vars`] reading the tensor `{source}{name}` for each variable `name`.
+pub fn restore_vars_from(
+    path: &Path,
+    vars: &mut VarStore,
+    prefix: &str,
+    source: &str,
+    tensors: &HashMap<String, Tensor>,
+) -> Result<(), TrainError> {
     let ours = vars.variables();
+    let stored_name = |name: &str| format!("{source}{name}");
     for (name, var) in &ours {
+        let key = stored_name(name);
         let stored = tensors
-            .get(name)
-            .ok_or_else(|| mismatch(path, format!("it has no variable {name}")))?;
+            .get(&key)
+            .ok_or_else(|| mismatch(path, format!("it has no variable {key}")))?;
         if stored.size() != var.size() {
             let reason = format!(
-                "variable {name} has shape {:?} there, the model needs {:?}",
+                "variable {key} has shape {:?} there, the model needs {:?}",
                 stored.size(),
                 var.size()
             );
             return Err(mismatch(path, reason));
         }
     }
-    if let Some(extra) = tensors
-        .keys()
-        .find(|k| k.starts_with(prefix) && !ours.contains_key(k.as_str()))
-    {
+    let full_prefix = stored_name(prefix);
+    if let Some(extra) = tensors.keys().find(|k| {
+        k.strip_prefix(source)
+            .is_some_and(|name| k.starts_with(&full_prefix) && !ours.contains_key(name))
+    }) {
         let reason = format!("it has variable {extra}, which the model lacks");
         return Err(mismatch(path, reason));
     }
 
     tch::no_grad(|| {
         for (name, mut var) in ours {
-            if let Some(stored) = tensors.get(&name) {
+            if let Some(stored) = tensors.get(&stored_name(&name)) {
                 var.f_copy_(stored)?;
             }
         }
@@ -140,5 +178,51 @@ fn mismatch(path: &Path, reason: String) -> TrainError {
     TrainError::CheckpointMismatch {
         path: path.to_path_buf(),
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tensors(pairs: &[(&str, f32)]) -> HashMap<String, Tensor> {
+        let one = |v: f32| Tensor::from_slice(&[v]);
+        pairs
+            .iter()
+            .map(|&(k, v)| (k.to_string(), one(v)))
+            .collect()
+    }
+
+    fn generator_vars() -> VarStore {
+        let vars = VarStore::new(Device::Cpu);
+        let _ = vars.root().sub("gen").zeros("w", &[1]);
+        vars
+    }
+
+    fn value(vars: &VarStore) -> f64 {
+        vars.variables()["gen.w"].double_value(&[0])
+    }
+
+    #[test]
+    fn inference_prefers_the_average() {
+        let path = Path::new("checkpoint.safetensors");
+        let mut vars = generator_vars();
+        let both = tensors(&[("gen.w", 1.0), ("ema.gen.w", 2.0), ("disc.w", 3.0)]);
+        restore_generator(path, &mut vars, &both).expect("loads");
+        assert_eq!(value(&vars), 2.0);
+
+        let trained_only = tensors(&[("gen.w", 1.0)]);
+        restore_generator(path, &mut vars, &trained_only).expect("loads");
+        assert_eq!(value(&vars), 1.0);
+    }
+
+    #[test]
+    fn average_with_extra_variable_rejected() {
+        let path = Path::new("checkpoint.safetensors");
+        let mut vars = generator_vars();
+        let extra = tensors(&[("gen.w", 1.0), ("ema.gen.w", 2.0), ("ema.gen.v", 0.0)]);
+        let err = restore_generator(path, &mut vars, &extra).expect_err("other architecture");
+        assert!(err.to_string().contains("ema.gen.v"), "{err}");
+        assert_eq!(value(&vars), 0.0);
     }
 }

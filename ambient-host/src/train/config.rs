@@ -124,6 +124,10 @@ pub struct TrainConfig {
     pub gp_lambda: f64,
     /// Target of the discriminator on real examples (1 without label smoothing).
     pub real_label: f64,
+    /// Decay of the generator's moving average, which samples, evaluation and export use;
+    /// 0 keeps no average (runs from before the option have none).
+    #[serde(default)]
+    pub ema: f64,
     /// The run's seed: torch's seed and the root of every θ seed.
     pub seed: u64,
     /// The device trained on (`cpu`, `cuda:0`).

@@ -12,6 +12,7 @@
 pub mod adam;
 pub mod checkpoint;
 pub mod config;
+pub mod ema;
 mod error;
 pub mod progress;
 mod resolve;

@@ -53,6 +53,8 @@ pub struct TrainRequest {
     pub gp_lambda: Option<f64>,
     /// Discriminator target on real examples.
     pub real_label: Option<f64>,
+    /// Decay of the generator's moving average (0: none).
+    pub ema: Option<f64>,
     /// Run seed.
     pub seed: Option<u64>,
     /// CPU threads.
@@ -82,6 +84,7 @@ struct PresetDefaults {
     beta1: f64,
     beta2: f64,
     gp_lambda: f64,
+    ema: f64,
 }
 
 /// Returns the hyperparameters of `preset` for `model`. The paper preset follows the
@@ -98,6 +101,7 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             beta1: 0.5,
             beta2: 0.9999,
             gp_lambda: 0.0,
+            ema: 0.0,
         },
         // NOTE: the reference CelebA code makes two generator updates per discriminator
         // update; the trainer makes one.
@@ -110,6 +114,7 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             beta1: 0.5,
             beta2: 0.999,
             gp_lambda: 0.0,
+            ema: 0.0,
         },
         // NOTE: the reference CIFAR-10 code decays the learning rate linearly to 0 over
         // 100,000 iterations and draws a fresh real batch and θ for each critic update;
@@ -127,6 +132,7 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             beta1: 0.0,
             beta2: 0.9,
             gp_lambda: 10.0,
+            ema: 0.0,
         },
         (Preset::Cpu, _) => PresetDefaults {
             loss: Loss::NonSaturating,
@@ -137,6 +143,7 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             beta1: 0.5,
             beta2: 0.999,
             gp_lambda: 0.0,
+            ema: 0.0,
         },
         (Preset::Paper, _) => PresetDefaults {
             loss: Loss::WganGp,
@@ -147,6 +154,7 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             beta1: 0.5,
             beta2: 0.9999,
             gp_lambda: 10.0,
+            ema: 0.0,
         },
     }
 }
@@ -182,6 +190,7 @@ impl TrainRequest {
         self.beta2.get_or_insert(stored.beta2);
         self.gp_lambda.get_or_insert(stored.gp_lambda);
         self.real_label.get_or_insert(stored.real_label);
+        self.ema.get_or_insert(stored.ema);
         self.seed.get_or_insert(stored.seed);
         self.sample_every.get_or_insert(stored.sample_every);
         self.checkpoint_every.get_or_insert(stored.checkpoint_every);
@@ -254,6 +263,7 @@ pub fn resolve(
         adam_eps: 1e-8,
         gp_lambda: request.gp_lambda.unwrap_or(defaults.gp_lambda),
         real_label: request.real_label.unwrap_or(1.0),
+        ema: request.ema.unwrap_or(defaults.ema),
         seed: request.seed.unwrap_or(DEFAULT_SEED),
         device: crate::device::device_name(device),
         threads: request.threads.unwrap_or_else(tch::get_num_threads),
@@ -489,6 +499,12 @@ fn check_counts(request: &TrainRequest, batch: usize, examples: usize) -> Result
         return Err(TrainError::InvalidOption {
             option: "--critic-steps",
             reason: "at least one discriminator update per step is needed".into(),
+        });
+    }
+    if let Some(decay) = request.ema.filter(|d| !(0.0..1.0).contains(d)) {
+        return Err(TrainError::InvalidOption {
+            option: "--ema",
+            reason: format!("{decay} must be at least 0 and below 1"),
         });
     }
     Ok(())

@@ -35,7 +35,7 @@ pub fn load_generator(run: &Path, device: Device) -> Result<RunGenerator, TrainE
     let generator = config
         .generator
         .build(vars.root() / "gen", Shape::new(c, h, w))?;
-    checkpoint::restore_vars(&path, &mut vars, "gen.", &tensors)?;
+    checkpoint::restore_generator(&path, &mut vars, &tensors)?;
     let step = checkpoint::step_of(&path, &tensors)?;
     Ok(RunGenerator {
         config,

@@ -11,6 +11,7 @@ use tch::{Device, Kind, Tensor};
 use super::adam::Adam;
 use super::checkpoint::{self, TrainingState};
 use super::config::{Loss, Mode, TrainConfig};
+use super::ema::{self, Ema};
 use super::progress::{Progress, ProgressKind};
 use super::run_dir::{write_atomic, MetricsLog, RunDir};
 use super::seeds::{seed_torch, stream_seed, BatchOrder, Stream};
@@ -48,6 +49,8 @@ pub struct Trainer {
     discriminator: Box<dyn Discriminator>,
     adam_g: Adam,
     adam_d: Adam,
+    /// The generator's moving average (`--ema`).
+    ema: Option<Ema>,
     order: BatchOrder,
     done: u64,
     last: Option<StepLosses>,
@@ -87,9 +90,19 @@ impl Trainer {
         let discriminator = config
             .discriminator
             .build(disc_vars.root() / "disc", &config.discriminator_input)?;
+        let ema = if config.ema > 0.0 {
+            let vars = VarStore::new(device);
+            let averaged = config
+                .generator
+                .build(vars.root() / "gen", data.image_shape())?;
+            Some(Ema::new(vars, averaged, &gen_vars, config.ema)?)
+        } else {
+            None
+        };
         let adam =
             |vars: &VarStore, lr| Adam::new(vars, lr, config.beta1, config.beta2, config.adam_eps);
         Ok(Self {
+            ema,
             adam_g: adam(&gen_vars, config.lr_generator),
             adam_d: adam(&disc_vars, config.lr_discriminator),
             measurement: TchMeasurement::new(operator),
@@ -118,6 +131,15 @@ impl Trainer {
         self.config.generator.range()
     }
 
+    /// Returns the generator that samples and exports read: the moving average when the
+    /// run keeps one.
+    fn inference_generator(&self) -> &dyn Generator {
+        match &self.ema {
+            Some(average) => average.generator.as_ref(),
+            None => self.generator.as_ref(),
+        }
+    }
+
     /// Returns the number of completed steps.
     pub fn completed_steps(&self) -> u64 {
         self.done
@@ -139,6 +161,10 @@ impl Trainer {
         checkpoint::restore_vars(&path, &mut self.disc_vars, "disc.", &tensors)?;
         checkpoint::restore_adam(&path, &mut self.adam_g, "optim.gen", &tensors)?;
         checkpoint::restore_adam(&path, &mut self.adam_d, "optim.disc", &tensors)?;
+        if let Some(average) = &mut self.ema {
+            let vars = &mut average.vars;
+            checkpoint::restore_vars_from(&path, vars, "gen.", ema::PREFIX, &tensors)?;
+        }
         self.done = checkpoint::step_of(&path, &tensors)?;
         Ok(self.done)
     }
@@ -155,6 +181,9 @@ impl Trainer {
         for step in self.done + 1..=total {
             let started = Instant::now();
             let losses = self.train_step(step)?;
+            if let Some(average) = &mut self.ema {
+                average.update(&self.gen_vars, step)?;
+            }
             let step_ms = started.elapsed().as_secs_f64() * 1e3;
             metrics.record(&StepRecord {
                 step,
@@ -320,6 +349,7 @@ impl Trainer {
             discriminator: &self.disc_vars,
             adam_generator: &self.adam_g,
             adam_discriminator: &self.adam_d,
+            ema: self.ema.as_ref().map(|e| &e.vars),
             step: self.done,
         };
         checkpoint::save(&self.run.checkpoint_path(), &state)
@@ -399,9 +429,10 @@ impl Preview {
     /// Writes the grids of generated images and, except in `clean` mode, their
     /// measurements, for `step`; `last` also writes them at the run folder's top level.
     fn write_generated(&self, trainer: &Trainer, step: u64, last: bool) -> Result<(), TrainError> {
+        let generator = trainer.inference_generator();
         let samples = tch::no_grad(|| match &self.labels {
-            Some(labels) => trainer.generator.forward_labeled(&self.z, labels, false),
-            None => trainer.generator.forward(&self.z, false),
+            Some(labels) => generator.forward_labeled(&self.z, labels, false),
+            None => generator.forward(&self.z, false),
         });
         let mut grids = vec![("samples", for_display(&samples, trainer.range())?)];
         if trainer.config.mode != Mode::Clean {
