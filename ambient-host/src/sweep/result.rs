@@ -40,19 +40,43 @@ pub fn result_path(out: &Path, id: &str) -> PathBuf {
 
 /// Reads the result of `spec` if one is stored. Fails when the stored result was made
 /// with other settings, so that a changed grid never mixes old and new numbers silently.
+/// The thread count is not a setting: a grid may be finished with another `--threads`.
 pub fn read_result(out: &Path, spec: &RunSpec) -> Result<Option<RunResult>, SweepError> {
     let path = result_path(out, &spec.id);
     if !path.exists() {
         return Ok(None);
     }
     let result = read_result_file(&path)?;
-    if result.spec != *spec {
+    if !same_settings(&result.spec, spec) {
         let stored = serde_json::to_value(&result.spec).unwrap_or_default();
         let expected = serde_json::to_value(spec).unwrap_or_default();
         let difference = first_difference(&stored, &expected);
         return Err(SweepError::StaleResult { path, difference });
     }
     Ok(Some(result))
+}
+
+/// Returns whether two specs differ at most in their `--threads` arguments, which change
+/// the speed and the rounding of libtorch's parallel sums, not the run's settings; a
+/// resumed `train` run may change them too.
+pub fn same_settings(a: &RunSpec, b: &RunSpec) -> bool {
+    without_threads(a) == without_threads(b)
+}
+
+fn without_threads(spec: &RunSpec) -> RunSpec {
+    let mut kept = Vec::new();
+    let mut args = spec.train_args.iter();
+    while let Some(arg) = args.next() {
+        if arg == "--threads" {
+            args.next();
+        } else if !arg.starts_with("--threads=") {
+            kept.push(arg.clone());
+        }
+    }
+    RunSpec {
+        train_args: kept,
+        ..spec.clone()
+    }
 }
 
 /// Reads one result file.
@@ -91,4 +115,56 @@ fn first_difference(stored: &serde_json::Value, expected: &serde_json::Value) ->
         }
     }
     "the run settings differ".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::grid::EvalSettings;
+
+    fn spec(train_args: &[&str]) -> RunSpec {
+        RunSpec {
+            id: "block-pixels_p=0.9_ambient_s0".into(),
+            measurement: "block-pixels".into(),
+            strength: "p".into(),
+            value: 0.9,
+            params: [("p".to_string(), "0.9".to_string())].into(),
+            label: "ambient".into(),
+            mode: "ambient".into(),
+            seed: 0,
+            preset: "cpu".into(),
+            steps: None,
+            data: None,
+            train_args: train_args.iter().map(|a| a.to_string()).collect(),
+            eval: EvalSettings {
+                samples: 1000,
+                splits: 10,
+                seed: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn thread_count_is_not_a_setting() {
+        let two = spec(&["--threads", "2", "--lr-d", "6e-4"]);
+        assert!(same_settings(
+            &two,
+            &spec(&["--threads", "1", "--lr-d", "6e-4"])
+        ));
+        assert!(same_settings(
+            &two,
+            &spec(&["--threads=1", "--lr-d", "6e-4"])
+        ));
+        assert!(same_settings(&two, &spec(&["--lr-d", "6e-4"])));
+    }
+
+    #[test]
+    fn other_arguments_still_differ() {
+        let two = spec(&["--threads", "2", "--lr-d", "6e-4"]);
+        assert!(!same_settings(
+            &two,
+            &spec(&["--threads", "2", "--lr-d", "2e-4"])
+        ));
+        assert!(!same_settings(&two, &spec(&["--threads", "2"])));
+    }
 }
