@@ -24,6 +24,8 @@ mod error;
 mod forward;
 mod forward_int8;
 pub mod int8;
+#[cfg(all(any(feature = "std", test), target_arch = "x86_64"))]
+mod int8_avx2;
 mod model;
 mod norm;
 mod plan;

@@ -4,10 +4,17 @@
 use tch::nn::Init;
 use tch::Tensor;
 
-/// Applies the leaky ReLU `max(x, slope·x)` (for `0 ≤ slope ≤ 1`); tch's own `leaky_relu`
-/// has the fixed slope 0.01.
+/// Applies the leaky ReLU: `x` where `x > 0`, else `slope·x`.
+///
+/// tch's own `leaky_relu` has the fixed slope 0.01, so this runs libtorch's PReLU with one
+/// constant slope, a single kernel forward and backward, the same values as
+/// `torch.nn.functional.leaky_relu`. The gradient at `x = 0` is `slope` times the incoming
+/// one, as PyTorch's. The earlier form `max(x, slope·x)` cost five more kernels per
+/// backward pass (a quarter of a CPU-preset training step) and split the gradient at
+/// `x = 0` between its two arguments.
 pub fn leaky_relu(x: &Tensor, slope: f64) -> Tensor {
-    x.maximum(&(x * slope))
+    let weight = Tensor::full([1], slope, (x.kind(), x.device()));
+    x.prelu(&weight)
 }
 
 /// Returns the output length of a convolution over `n` values with kernel `k`, stride `s`
