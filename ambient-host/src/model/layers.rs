@@ -47,6 +47,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn leaky_relu_values_and_gradient() {
+        let x = Tensor::from_slice(&[-1.0f32, 0.0, 2.0]).set_requires_grad(true);
+        let y = leaky_relu(&x, 0.2);
+        assert_eq!(Vec::<f32>::try_from(&y).unwrap(), [-0.2, 0.0, 2.0]);
+
+        // The gradient at 0 is the slope's, as in torch.nn.functional.leaky_relu.
+        y.sum(tch::Kind::Float).backward();
+        assert_eq!(Vec::<f32>::try_from(x.grad()).unwrap(), [0.2, 0.2, 1.0]);
+    }
+
+    #[test]
     fn same_padding_matches_tensorflow() {
         // TF SAME, k = 5, s = 2: total = (ceil(n/2) - 1)·2 + 5 - n.
         assert_eq!(same_padding(28, 5, 2), (1, 2));
