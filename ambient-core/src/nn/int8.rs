@@ -48,8 +48,8 @@ macro_rules! with_avx2_copy {
             $portable($($arg),*)
         }
 
-        /// The portable body of the function of the same name without the suffix; it is
-        /// inlined into each caller, so it takes the caller's target features.
+        /// Runs the portable body of the function of the same name without the suffix. It
+        /// is inlined into each caller, so it takes the caller's target features.
         #[inline(always)]
         #[allow(clippy::too_many_arguments)]
         fn $portable($($arg: $ty),*) $body

@@ -246,7 +246,7 @@ pub(super) unsafe fn requantize(acc: &[i32], c: &ChannelRequant, out: &mut [i8])
     let mut acc_blocks = acc.chunks_exact(8);
     let mut out_blocks = out.chunks_exact_mut(8);
     for (a, o) in (&mut acc_blocks).zip(&mut out_blocks) {
-        // SAFETY: `a` holds the eight i32 of one 256-bit load.
+        // SAFETY: `a` contains the eight i32 of one 256-bit load.
         let v = unsafe { _mm256_loadu_si256(a.as_ptr().cast()) };
         store_i8(requantize8(v, &lanes), o);
     }
@@ -275,7 +275,7 @@ pub(super) unsafe fn affine(x: &mut [i8], c: &ChannelRequant, in_zp: i32, weight
     let (zp, w) = (_mm256_set1_epi32(in_zp), _mm256_set1_epi32(weight));
     let mut blocks = x.chunks_exact_mut(8);
     for block in &mut blocks {
-        // SAFETY: `block` holds the eight bytes of one 64-bit load.
+        // SAFETY: `block` contains the eight bytes of one 64-bit load.
         let bytes = unsafe { _mm_loadl_epi64(block.as_ptr().cast()) };
         let centred = _mm256_sub_epi32(_mm256_cvtepi8_epi32(bytes), zp);
         store_i8(requantize8(_mm256_mullo_epi32(centred, w), &lanes), block);

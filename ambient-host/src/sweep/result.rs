@@ -56,25 +56,25 @@ pub fn read_result(out: &Path, spec: &RunSpec) -> Result<Option<RunResult>, Swee
     Ok(Some(result))
 }
 
-/// Returns whether two specs differ at most in their `--threads` arguments, which change
-/// the speed and the rounding of libtorch's parallel sums, not the run's settings; a
+/// Returns whether two specs differ at most in their `--threads` arguments. Threads change
+/// the speed and the rounding of libtorch's parallel sums, not the run's settings, and a
 /// resumed `train` run may change them too.
 pub fn same_settings(a: &RunSpec, b: &RunSpec) -> bool {
     without_threads(a) == without_threads(b)
 }
 
 fn without_threads(spec: &RunSpec) -> RunSpec {
-    let mut kept = Vec::new();
+    let mut others = Vec::new();
     let mut args = spec.train_args.iter();
     while let Some(arg) = args.next() {
         if arg == "--threads" {
             args.next();
         } else if !arg.starts_with("--threads=") {
-            kept.push(arg.clone());
+            others.push(arg.clone());
         }
     }
     RunSpec {
-        train_args: kept,
+        train_args: others,
         ..spec.clone()
     }
 }

@@ -103,8 +103,8 @@ pub fn restore_vars(
     restore_vars_from(path, vars, prefix, "", tensors)
 }
 
-/// Loads the generator that inference uses into `vars` (named `gen.*`): the moving average
-/// when the checkpoint holds one, the trained weights otherwise.
+/// Loads the generator that inference uses into `vars` (named `gen.*`). That is the moving
+/// average when the checkpoint contains one, and the trained weights otherwise.
 pub fn restore_generator(
     path: &Path,
     vars: &mut VarStore,
@@ -143,11 +143,12 @@ pub fn restore_vars_from(
             return Err(mismatch(path, reason));
         }
     }
-    let full_prefix = stored_name(prefix);
-    if let Some(extra) = tensors.keys().find(|k| {
+    let extra = tensors.keys().find(|k| {
         k.strip_prefix(source)
-            .is_some_and(|name| k.starts_with(&full_prefix) && !ours.contains_key(name))
-    }) {
+            .filter(|name| name.starts_with(prefix))
+            .is_some_and(|name| !ours.contains_key(name))
+    });
+    if let Some(extra) = extra {
         let reason = format!("it has variable {extra}, which the model lacks");
         return Err(mismatch(path, reason));
     }

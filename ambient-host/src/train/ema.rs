@@ -68,7 +68,8 @@ impl Ema {
     }
 }
 
-/// The average's decay after `step` steps: `decay`, capped at (1 + step) / (10 + step).
+/// Returns the average's decay after `step` steps: `decay`, capped at
+/// (1 + step) / (10 + step).
 pub fn decay_at(decay: f64, step: u64) -> f64 {
     let t = step as f64;
     decay.min((1.0 + t) / (10.0 + t))
