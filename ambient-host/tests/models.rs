@@ -48,7 +48,9 @@ fn dcgan_shapes_and_names() {
     let disc_vars = VarStore::new(Device::Cpu);
     let arch = DiscriminatorArch::for_input(Preset::Cpu, &[1, 28, 28]).unwrap();
     assert_eq!(arch, DiscriminatorArch::DcganConv);
-    let discriminator = arch.build(disc_vars.root() / "disc", &[1, 28, 28]).unwrap();
+    let discriminator = arch
+        .build(disc_vars.root() / "disc", &[1, 28, 28], false)
+        .unwrap();
     assert_eq!(discriminator.forward(&x).size(), vec![5, 1]);
     let vars = disc_vars.variables();
     assert_eq!(vars["disc.fc.weight"].size(), vec![1, 128 * 7 * 7]);
@@ -73,7 +75,7 @@ fn wgan_shapes_and_names() {
 
     let disc_vars = VarStore::new(Device::Cpu);
     let discriminator = DiscriminatorArch::WganConv
-        .build(disc_vars.root() / "disc", &[1, 28, 28])
+        .build(disc_vars.root() / "disc", &[1, 28, 28], false)
         .unwrap();
     assert_eq!(discriminator.forward(&x).size(), vec![3, 1]);
     // 28 → 14 → 7 → 4 with TF SAME padding, so the dense layer takes 256·4·4 inputs.
@@ -88,10 +90,12 @@ fn one_dimensional_input_uses_dense_discriminator() {
     for preset in [Preset::Cpu, Preset::Paper] {
         let arch = DiscriminatorArch::for_input(preset, &[80]).unwrap();
         assert_eq!(arch, DiscriminatorArch::FullyConnected);
-        let vars = VarStore::new(Device::Cpu);
-        let d = arch.build(vars.root() / "disc", &[80]).unwrap();
-        let y = Tensor::randn([4, 80], (Kind::Float, Device::Cpu));
-        assert_eq!(d.forward(&y).size(), vec![4, 1]);
+        for batch_norm in [false, true] {
+            let vars = VarStore::new(Device::Cpu);
+            let d = arch.build(vars.root() / "disc", &[80], batch_norm).unwrap();
+            let y = Tensor::randn([4, 80], (Kind::Float, Device::Cpu));
+            assert_eq!(d.forward(&y).size(), vec![4, 1]);
+        }
     }
 }
 
@@ -103,7 +107,7 @@ fn unsupported_shapes_rejected() {
         .unwrap_err();
     assert!(matches!(err, ModelError::ImageShape { shape: [3, 64, 64] }));
     assert!(DiscriminatorArch::for_input(Preset::Cpu, &[1, 2]).is_err());
-    let small = DiscriminatorArch::DcganConv.build(vars.root() / "disc", &[1, 2, 2]);
+    let small = DiscriminatorArch::DcganConv.build(vars.root() / "disc", &[1, 2, 2], false);
     assert!(matches!(small, Err(ModelError::InputShape { .. })));
 }
 

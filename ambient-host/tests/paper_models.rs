@@ -44,6 +44,22 @@ fn latent(arch: GeneratorArch, batch: i64) -> Tensor {
 }
 
 #[test]
+fn discriminator_names_are_the_config_names() {
+    for arch in [
+        DiscriminatorArch::DcganConv,
+        DiscriminatorArch::WganConv,
+        DiscriminatorArch::FullyConnected,
+        DiscriminatorArch::CondConv,
+        DiscriminatorArch::CondFullyConnected,
+        DiscriminatorArch::Dcgan64Conv,
+        DiscriminatorArch::Dcgan64SmallConv,
+        DiscriminatorArch::ResnetCritic,
+    ] {
+        assert_eq!(serde_json::to_value(arch).unwrap(), arch.name());
+    }
+}
+
+#[test]
 fn model_names_are_the_config_names() {
     let names: Vec<&str> = GeneratorArch::ALL.iter().map(|a| a.name()).collect();
     assert_eq!(
@@ -122,13 +138,22 @@ fn acwgan32_is_conditional_with_classifier() {
     let d_arch = DiscriminatorArch::for_model(arch, Preset::Paper, &[3, 32, 32]).unwrap();
     assert_eq!(d_arch, DiscriminatorArch::ResnetCritic);
     let d_vars = VarStore::new(CPU);
-    let d = d_arch.build(d_vars.root() / "disc", &[3, 32, 32]).unwrap();
+    let d = d_arch
+        .build(d_vars.root() / "disc", &[3, 32, 32], false)
+        .unwrap();
     let (score, classes) = d.forward_with_classes(&a);
     assert_eq!(score.size(), [4, 1]);
     assert_eq!(classes.unwrap().size(), [4, 10]);
     assert_eq!(max_diff(&score, &d.forward(&a)), 0.0);
     assert!(DiscriminatorArch::for_model(arch, Preset::Cpu, &[80]).is_err());
-    assert!(d_arch.build(d_vars.root() / "odd", &[3, 30, 30]).is_err());
+    assert!(d_arch
+        .build(d_vars.root() / "odd", &[3, 30, 30], false)
+        .is_err());
+    // The ResNet critic has no batch normalisation to switch on.
+    assert!(matches!(
+        d_arch.build(d_vars.root() / "norm", &[3, 32, 32], true),
+        Err(ModelError::NoBatchNorm { .. })
+    ));
 }
 
 #[test]
@@ -184,7 +209,7 @@ fn conditional_discriminators_take_labels() {
         assert_eq!(arch, expected);
         tch::manual_seed(5);
         let vars = VarStore::new(CPU);
-        let d = arch.build(vars.root() / "disc", &input).unwrap();
+        let d = arch.build(vars.root() / "disc", &input, true).unwrap();
         assert_eq!(d.classes(), 10);
         let mut shape = vec![3i64];
         shape.extend(&input);
@@ -197,7 +222,7 @@ fn conditional_discriminators_take_labels() {
         assert_eq!(size(&vars, first)[1], input[0] + 10);
     }
     assert!(matches!(
-        DiscriminatorArch::CondFullyConnected.build(VarStore::new(CPU).root(), &[0]),
+        DiscriminatorArch::CondFullyConnected.build(VarStore::new(CPU).root(), &[0], true),
         Err(ModelError::InputShape { .. })
     ));
 }
@@ -223,10 +248,16 @@ fn dcgan64_shapes_and_range() {
 
         let d_arch = DiscriminatorArch::for_model(arch, Preset::Cpu, &[3, 64, 64]).unwrap();
         let d_vars = VarStore::new(CPU);
-        let d = d_arch.build(d_vars.root() / "disc", &[3, 64, 64]).unwrap();
+        let d = d_arch
+            .build(d_vars.root() / "disc", &[3, 64, 64], true)
+            .unwrap();
         assert_eq!(d.forward(&x).size(), [2, 1]);
         // 64 → 32 → 16 → 8 → 4, 8w channels.
         assert_eq!(size(&d_vars, "disc.fc.weight"), [1, 8 * width * 16]);
+        // Batch norm after the last three convolutions, none after the first.
+        assert_eq!(size(&d_vars, "disc.bn2.running_mean"), [2 * width]);
+        assert_eq!(size(&d_vars, "disc.bn4.weight"), [8 * width]);
+        assert!(!d_vars.variables().contains_key("disc.bn1.weight"));
     }
     let err = GeneratorArch::Dcgan64
         .build(VarStore::new(CPU).root(), Shape::new(1, 28, 28))
@@ -405,4 +436,81 @@ fn small_dcgan28_exports_and_matches_tch() {
         CALIBRATION_BATCH,
         Int8Check::ExportBound,
     );
+}
+
+/// Returns `x` (`[B, F]`) normalised per feature with its batch mean and biased variance,
+/// ε = 1e-5, γ = 1 and β = 0: what batch normalisation computes in training mode.
+fn normalise_by_hand(x: &Tensor) -> Tensor {
+    let mean = x.mean_dim([0i64].as_slice(), true, Kind::Float);
+    let centred = x - &mean;
+    let var = centred
+        .square()
+        .mean_dim([0i64].as_slice(), true, Kind::Float);
+    centred / (var + 1e-5).sqrt()
+}
+
+fn leaky(x: &Tensor) -> Tensor {
+    x.clamp_min(0.0) + x.clamp_max(0.0) * 0.2
+}
+
+fn dense(vars: &VarStore, name: &str, x: &Tensor) -> Tensor {
+    let v = vars.variables();
+    x.matmul(&v[&format!("{name}.weight")].tr()) + &v[&format!("{name}.bias")]
+}
+
+#[test]
+fn normalised_fc_discriminator_matches_hand_computation() {
+    tch::manual_seed(3);
+    let vars = VarStore::new(CPU);
+    let d = DiscriminatorArch::FullyConnected
+        .build(vars.root() / "disc", &[6], true)
+        .unwrap();
+    let y = Tensor::randn([5, 6], (Kind::Float, CPU)) * 3.0 + 1.0;
+
+    let h1 = dense(&vars, "disc.fc1", &y);
+    let h2 = dense(&vars, "disc.fc2", &leaky(&normalise_by_hand(&h1)));
+    let expected = dense(&vars, "disc.fc3", &leaky(&normalise_by_hand(&h2)));
+    let out = tch::no_grad(|| d.forward(&y));
+    assert_eq!(out.size(), [5, 1]);
+    assert!(max_diff(&out, &expected) < 1e-5, "{out} vs {expected}");
+
+    // One call moved the running statistics by momentum 0.1 (TensorFlow's decay 0.9)
+    // towards the batch's mean and unbiased variance.
+    let v = vars.variables();
+    let batch_mean = h1.mean_dim([0i64].as_slice(), false, Kind::Float);
+    let batch_var = h1.var_dim([0i64].as_slice(), true, false);
+    assert!(max_diff(&v["disc.bn1.running_mean"], &(&batch_mean * 0.1)) < 1e-5);
+    assert!(max_diff(&v["disc.bn1.running_var"], &(batch_var * 0.1 + 0.9)) < 1e-4);
+}
+
+#[test]
+fn normalised_discriminators_use_each_batch_alone() {
+    let options = (Kind::Float, CPU);
+    for (arch, input) in [
+        (DiscriminatorArch::FullyConnected, vec![12i64]),
+        (DiscriminatorArch::CondFullyConnected, vec![82]),
+        (DiscriminatorArch::CondConv, vec![1, 28, 28]),
+        (DiscriminatorArch::Dcgan64SmallConv, vec![3, 64, 64]),
+    ] {
+        tch::manual_seed(9);
+        let vars = VarStore::new(CPU);
+        let d = arch.build(vars.root() / "disc", &input, true).unwrap();
+        let mut shape = vec![4i64];
+        shape.extend(&input);
+        let real = Tensor::randn(&shape, options);
+        let fake = Tensor::randn(&shape, options) * 5.0 - 2.0;
+        let other_fake = Tensor::randn(&shape, options) * 0.1;
+
+        let (first, _) = tch::no_grad(|| (d.forward(&real), d.forward(&fake)));
+        let (second, _) = tch::no_grad(|| (d.forward(&real), d.forward(&other_fake)));
+        // The real batch's output depends on the real batch only, whatever the generated
+        // batch of the same step and the running statistics the calls left behind.
+        assert_eq!(max_diff(&first, &second), 0.0, "{arch:?}");
+        // Normalising the two batches together would change it.
+        let joint = tch::no_grad(|| d.forward(&Tensor::cat(&[&real, &fake], 0)));
+        assert!(
+            max_diff(&joint.narrow(0, 0, 4), &first) > 1e-4,
+            "{arch:?} normalises nothing"
+        );
+    }
 }

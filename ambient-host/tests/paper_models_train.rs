@@ -362,6 +362,102 @@ fn dcgan64_trains_on_upscaled_mnist_style_images() {
     assert_ok(&output);
 }
 
+/// Returns the metrics lines of a run without their timings.
+fn losses(run: &Path) -> Vec<String> {
+    let metrics = fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    metrics
+        .lines()
+        .map(|line| {
+            let mut value: Value = serde_json::from_str(line).unwrap();
+            value.as_object_mut().unwrap().remove("step_ms");
+            value.to_string()
+        })
+        .collect()
+}
+
+/// Returns the number of updates an optimiser of the run's checkpoint has made.
+fn adam_steps(run: &Path, optimiser: &str) -> i64 {
+    let tensors = tch::Tensor::read_safetensors(run.join("checkpoint.safetensors")).unwrap();
+    let name = format!("optim.{optimiser}.steps");
+    let (_, steps) = tensors.iter().find(|(n, _)| *n == name).unwrap();
+    steps.int64_value(&[0])
+}
+
+#[test]
+fn paper_dcgan64_normalises_and_updates_generator_twice() {
+    let data = mnist_folder("paper64-data", 12, false);
+    let args = [
+        "--image-size",
+        "64",
+        "--preset",
+        "paper",
+        "--model",
+        "dcgan64-small",
+    ];
+    let run = scratch("paper64");
+    assert_ok(&train(&run, &data, "2", &args));
+    let stored = config(&run);
+    assert_eq!(stored["generator_steps"], 2);
+    assert_eq!(stored["discriminator_batch_norm"], true);
+    assert_eq!(stored["critic_batches"], "shared");
+    assert_eq!(adam_steps(&run, "gen"), 4);
+    assert_eq!(adam_steps(&run, "disc"), 2);
+
+    // The batch norms' running statistics are checkpointed, so a resumed run continues
+    // the uninterrupted one exactly.
+    assert_ok(&train(&run, &data, "3", &["--resume"]));
+    let straight = scratch("paper64-straight");
+    assert_ok(&train(&straight, &data, "3", &args));
+    assert_eq!(losses(&run), losses(&straight));
+    assert_eq!(adam_steps(&run, "gen"), 6);
+
+    // A batch of one cannot be normalised.
+    let one_run = scratch("paper64-one");
+    let mut one_args = vec!["train", "--out", one_run.to_str().unwrap()];
+    one_args.extend([
+        "--data",
+        data.to_str().unwrap(),
+        "--batch",
+        "1",
+        "--steps",
+        "1",
+    ]);
+    one_args.extend(args);
+    let one = ambient_host(&one_args);
+    assert!(!one.status.success());
+    assert!(stderr(&one).contains("--batch"), "{}", stderr(&one));
+}
+
+#[test]
+fn acwgan32_decays_and_draws_per_critic_update() {
+    let dir = scratch("acwgan-decay-data");
+    let batch = cifar_batch(&dir, 1, 12);
+    let args = ["--critic-steps", "2", "--lr-decay-steps", "3"];
+    let run = scratch("acwgan-decay");
+    assert_ok(&train(&run, &batch, "2", &args));
+    let stored = config(&run);
+    assert_eq!(stored["critic_batches"], "fresh");
+    assert_eq!(stored["lr_decay_steps"], 3);
+    assert_eq!(stored["discriminator_batch_norm"], false);
+
+    // Resuming continues the schedule and the draws: step 3 runs at a third of the rate
+    // on draws 5 and 6, as in the uninterrupted run.
+    assert_ok(&train(&run, &batch, "3", &["--resume"]));
+    let straight = scratch("acwgan-decay-straight");
+    assert_ok(&train(&straight, &batch, "3", &args));
+    assert_eq!(losses(&run), losses(&straight));
+
+    // Shared batches give another curve from the first step's second update on.
+    let shared = scratch("acwgan-decay-shared");
+    assert_ok(&train(
+        &shared,
+        &batch,
+        "1",
+        &[&args[..], &["--critic-batches", "shared"]].concat(),
+    ));
+    assert_ne!(losses(&shared)[0], losses(&straight)[0]);
+}
+
 #[test]
 fn acwgan32_trains_on_a_cifar_batch() {
     let dir = scratch("acwgan-data");

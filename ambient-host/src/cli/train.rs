@@ -5,7 +5,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ambient_host::device::{self, DeviceChoice};
 use ambient_host::model::{GeneratorArch, Preset};
-use ambient_host::train::{open_run, Mode, ProgressKind, TrainRequest, DEFAULT_MEASUREMENT};
+use ambient_host::train::{
+    open_run, CriticBatches, Mode, ProgressKind, TrainRequest, DEFAULT_MEASUREMENT,
+};
 use ambient_host::unmeasure::Repair;
 use anyhow::{bail, Context};
 
@@ -66,6 +68,20 @@ pub struct TrainArgs {
     /// Discriminator updates per generator update (cpu: 1, paper: 5).
     #[arg(long, value_name = "N")]
     critic_steps: Option<u32>,
+    /// Generator updates per step, each on the step's latent vectors and θ (paper preset
+    /// with dcgan64 or dcgan64-small: 2, else 1).
+    #[arg(long, value_name = "N")]
+    generator_steps: Option<u32>,
+    /// Batches of the discriminator updates of a step: shared (all reuse the step's real
+    /// batch, latent vectors and θ) or fresh (each draws its own). Default: fresh for
+    /// acwgan32, else shared.
+    #[arg(long, value_enum)]
+    critic_batches: Option<CriticBatches>,
+    /// Batch normalisation in the discriminator (true or false), each call normalised by
+    /// its own batch. Default: true for the fully connected, conditional and 64×64
+    /// discriminators with the non-saturating loss, else false.
+    #[arg(long, value_name = "BOOL")]
+    discriminator_batch_norm: Option<bool>,
     /// Adam learning rate of the generator (and of the discriminator unless --lr-d is
     /// given). Default 2e-4.
     #[arg(long, value_name = "RATE")]
@@ -73,6 +89,10 @@ pub struct TrainArgs {
     /// Adam learning rate of the discriminator.
     #[arg(long = "lr-d", value_name = "RATE")]
     lr_discriminator: Option<f64>,
+    /// Steps over which both learning rates decay linearly to 0; 0 keeps them constant.
+    /// Default: 100,000 for acwgan32, else 0.
+    #[arg(long, value_name = "N")]
+    lr_decay_steps: Option<u64>,
     /// Adam β1. Default 0.5.
     #[arg(long)]
     beta1: Option<f64>,
@@ -203,8 +223,12 @@ fn request(args: TrainArgs) -> TrainRequest {
         steps: args.steps,
         batch: args.batch,
         critic_steps: args.critic_steps,
+        generator_steps: args.generator_steps,
+        critic_batches: args.critic_batches,
+        discriminator_batch_norm: args.discriminator_batch_norm,
         lr_generator: args.lr,
         lr_discriminator: args.lr_discriminator,
+        lr_decay_steps: args.lr_decay_steps,
         beta1: args.beta1,
         beta2: args.beta2,
         gp_lambda: args.gp_lambda,

@@ -10,16 +10,18 @@
 //!
 //! Discriminator for image-shaped measurements: [x ⊕ y planes] → conv 4×4 stride 2
 //! padding 1 → 64 channels → leaky ReLU 0.2 → ⊕ y → conv 4×4 stride 2 padding 1 → 128
-//! channels → leaky ReLU 0.2 → flatten ⊕ y → dense 1 (a logit). For 1-D measurements the
-//! conditional discriminator is [`super::cond_fc_disc`]. Neither has batch normalisation,
-//! so that real and simulated measurements never share batch statistics. Weights start
-//! from N(0, 0.02) and biases from 0, as in DCGAN.
+//! channels → [batch norm] → leaky ReLU 0.2 → flatten ⊕ y → dense 1 (a logit). The batch
+//! norm is the reference conditional DCGAN's, which normalises every discriminator layer
+//! but the first. Each call normalises its own batch
+//! ([`super::layers::discriminator_norm`]), so real and generated measurements never
+//! share statistics. For 1-D measurements the conditional discriminator is
+//! [`super::cond_fc_disc`]. Weights start from N(0, 0.02) and biases from 0, as in DCGAN.
 
 use tch::nn::{self, Init, Module, ModuleT};
 use tch::Tensor;
 
 use super::conditioning::{concat_planes, concat_vector, cycle_labels, one_hot, one_hot_or_zeros};
-use super::layers::{conv_out, leaky_relu};
+use super::layers::{conv_out, discriminator_norm, discriminator_norm_config, leaky_relu};
 use super::ModelError;
 
 /// The latent size.
@@ -107,20 +109,27 @@ impl super::Generator for Generator {
     }
 }
 
-/// The discriminator for image-shaped input; variables `conv1`, `conv2`, `fc` under its
-/// path.
+/// The discriminator for image-shaped input; variables `conv1`, `conv2`, `fc` and, with
+/// batch normalisation, `bn2` under its path.
 #[derive(Debug)]
 pub struct Discriminator {
     conv1: nn::Conv2D,
     conv2: nn::Conv2D,
+    bn2: Option<nn::BatchNorm>,
     fc: nn::Linear,
     classes: i64,
 }
 
 impl Discriminator {
     /// Creates the discriminator's variables under `path` for input `[C, H, W]` with
-    /// `classes` classes; each of H and W must be at least 4.
-    pub fn new(path: nn::Path, input: &[i64], classes: i64) -> Result<Self, ModelError> {
+    /// `classes` classes, and batch normalisation after the second convolution when
+    /// `batch_norm` is true; each of H and W must be at least 4.
+    pub fn new(
+        path: nn::Path,
+        input: &[i64],
+        classes: i64,
+        batch_norm: bool,
+    ) -> Result<Self, ModelError> {
         let shape_error = || ModelError::InputShape {
             shape: input.to_vec(),
             reason: "the conditional convolutional discriminator takes [C, H, W] with H, W ≥ 4",
@@ -142,6 +151,8 @@ impl Discriminator {
         Ok(Self {
             conv1: nn::conv2d(&path / "conv1", channels + classes, 64, 4, conv),
             conv2: nn::conv2d(&path / "conv2", 64 + classes, 128, 4, conv),
+            bn2: batch_norm
+                .then(|| nn::batch_norm2d(&path / "bn2", 128, discriminator_norm_config())),
             fc: nn::linear(&path / "fc", 128 * h * w + classes, 1, linear_config()),
             classes,
         })
@@ -150,7 +161,8 @@ impl Discriminator {
     fn run(&self, y: &Tensor, labels: Option<&Tensor>) -> Tensor {
         let c = one_hot_or_zeros(labels, y.size()[0], self.classes, y.device());
         let x = leaky_relu(&self.conv1.forward(&concat_planes(y, &c)), 0.2);
-        let x = leaky_relu(&self.conv2.forward(&concat_planes(&x, &c)), 0.2);
+        let x = self.conv2.forward(&concat_planes(&x, &c));
+        let x = leaky_relu(&discriminator_norm(self.bn2.as_ref(), x), 0.2);
         self.fc.forward(&concat_vector(&x.flatten(1, -1), &c))
     }
 }

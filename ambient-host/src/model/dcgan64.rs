@@ -9,14 +9,16 @@
 //! model's w = 16.
 //!
 //! Discriminator: four convs 5×5 stride 2 padding 2 to w, 2w, 4w and 8w channels (64 → 32 →
-//! 16 → 8 → 4), each followed by leaky ReLU 0.2 → flatten → dense 1 (a logit). The
-//! reference has batch normalisation in the last three; this one has none, as every
-//! discriminator here. Weights start from N(0, 0.02) and biases from 0, as in DCGAN.
+//! 16 → 8 → 4), the last three followed by batch normalisation, each by leaky ReLU 0.2 →
+//! flatten → dense 1 (a logit). Each call normalises its own batch
+//! ([`super::layers::discriminator_norm`]), as the reference code does. Runs whose
+//! configuration predates the batch normalisation build it without. Weights start from
+//! N(0, 0.02) and biases from 0, as in DCGAN.
 
 use tch::nn::{self, Init, Module, ModuleT};
 use tch::Tensor;
 
-use super::layers::{conv_out, leaky_relu};
+use super::layers::{conv_out, discriminator_norm, discriminator_norm_config, leaky_relu};
 use super::ModelError;
 
 /// The latent size.
@@ -95,17 +97,24 @@ impl super::Generator for Generator {
     }
 }
 
-/// The discriminator; variables `conv1` to `conv4` and `fc` under its path.
+/// The discriminator; variables `conv1` to `conv4`, `fc` and, with batch normalisation,
+/// `bn2` to `bn4` under its path.
 #[derive(Debug)]
 pub struct Discriminator {
-    convs: Vec<nn::Conv2D>,
+    convs: Vec<(nn::Conv2D, Option<nn::BatchNorm>)>,
     fc: nn::Linear,
 }
 
 impl Discriminator {
     /// Creates the discriminator's variables under `path` for input `[C, H, W]` with width
-    /// `w` = `width`.
-    pub fn new(path: nn::Path, input: &[i64], width: i64) -> Result<Self, ModelError> {
+    /// `w` = `width`, and batch normalisation after the last three convolutions when
+    /// `batch_norm` is true.
+    pub fn new(
+        path: nn::Path,
+        input: &[i64],
+        width: i64,
+        batch_norm: bool,
+    ) -> Result<Self, ModelError> {
         let shape_error = || ModelError::InputShape {
             shape: input.to_vec(),
             reason: "the 64×64 DCGAN discriminator takes [C, H, W] with H, W ≥ 1",
@@ -128,13 +137,12 @@ impl Discriminator {
             };
             (height, width_px) = (h, w);
             let name = format!("conv{i}");
-            convs.push(nn::conv2d(
-                &path / name,
-                widths[i - 1],
-                widths[i],
-                5,
-                config,
-            ));
+            let conv = nn::conv2d(&path / name, widths[i - 1], widths[i], 5, config);
+            let norm = (batch_norm && i > 1).then(|| {
+                let name = format!("bn{i}");
+                nn::batch_norm2d(&path / name, widths[i], discriminator_norm_config())
+            });
+            convs.push((conv, norm));
         }
         let linear = nn::LinearConfig {
             ws_init: WEIGHT_INIT,
@@ -152,8 +160,8 @@ impl Discriminator {
 impl super::Discriminator for Discriminator {
     fn forward(&self, y: &Tensor) -> Tensor {
         let mut x = y.shallow_clone();
-        for conv in &self.convs {
-            x = leaky_relu(&conv.forward(&x), 0.2);
+        for (conv, norm) in &self.convs {
+            x = leaky_relu(&discriminator_norm(norm.as_ref(), conv.forward(&x)), 0.2);
         }
         self.fc.forward(&x.flatten(1, -1))
     }

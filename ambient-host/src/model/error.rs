@@ -34,4 +34,13 @@ pub enum ModelError {
         /// The condition the shape fails.
         reason: &'static str,
     },
+    /// Batch normalisation was requested for a discriminator that has none.
+    #[error(
+        "the {discriminator} discriminator has no batch normalisation; only the fully \
+         connected, conditional and 64×64 DCGAN discriminators have it"
+    )]
+    NoBatchNorm {
+        /// The discriminator's name.
+        discriminator: &'static str,
+    },
 }

@@ -1,7 +1,7 @@
 //! Small helpers shared by the architectures: output sizes, TF-style `SAME` padding and
 //! initialisers.
 
-use tch::nn::Init;
+use tch::nn::{self, Init, ModuleT};
 use tch::Tensor;
 
 /// Applies the leaky ReLU: `x` where `x > 0`, else `slope·x`.
@@ -31,6 +31,33 @@ pub fn same_padding(n: i64, k: i64, s: i64) -> (i64, i64) {
     let out = (n + s - 1) / s;
     let total = ((out - 1) * s + k - n).max(0);
     (total / 2, total - total / 2)
+}
+
+/// Returns the batch normalisation of the reference code's DCGAN discriminators: γ from 1,
+/// β from 0, ε = 1e-5, and running statistics with momentum 0.1 in libtorch's sense
+/// (`running = 0.9·running + 0.1·batch`, TensorFlow's decay 0.9).
+pub fn discriminator_norm_config() -> nn::BatchNormConfig {
+    nn::BatchNormConfig {
+        ws_init: Init::Const(1.0),
+        bs_init: Init::Const(0.0),
+        eps: 1e-5,
+        momentum: 0.1,
+        ..Default::default()
+    }
+}
+
+/// Applies the optional batch norm `norm` of a discriminator to `x`, with the statistics of
+/// `x` itself (training mode), and updates its running statistics.
+///
+/// A discriminator is only run while training, on one batch per call (the real batch, the
+/// generated batch or the gradient penalty's mix), so each call is normalised by its own
+/// batch, as in the reference code, where the real and the generated batch are separate
+/// calls too. The running statistics are kept in the checkpoint but never read.
+pub fn discriminator_norm(norm: Option<&nn::BatchNorm>, x: Tensor) -> Tensor {
+    match norm {
+        Some(norm) => norm.forward_t(&x, true),
+        None => x,
+    }
 }
 
 /// Returns the uniform initialiser with standard deviation `std` (bounds `±std·√3`).

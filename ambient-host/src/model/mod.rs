@@ -110,6 +110,11 @@ pub trait Generator: std::fmt::Debug {
 
 /// A discriminator: measurements `[B, ...]` (and, when conditional, class labels) to one
 /// logit (or critic score) each, `[B, 1]`.
+///
+/// Only training runs a discriminator, so one with batch normalisation always normalises
+/// with the statistics of the batch it is given and updates its running statistics: each
+/// call is one batch (real, generated, or the gradient penalty's mix), never a mix of
+/// real and generated examples.
 pub trait Discriminator: std::fmt::Debug {
     /// Runs the discriminator. A conditional discriminator is given no class: its one-hot
     /// inputs are all zero.
@@ -350,31 +355,73 @@ impl DiscriminatorArch {
         }
     }
 
-    /// Builds the discriminator under `path` for input of shape `input`; a conditional one
-    /// takes the conditional model's classes.
+    /// Returns the command-line and config.json name (`dcgan-conv`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DcganConv => "dcgan-conv",
+            Self::WganConv => "wgan-conv",
+            Self::FullyConnected => "fully-connected",
+            Self::CondConv => "cond-conv",
+            Self::CondFullyConnected => "cond-fully-connected",
+            Self::Dcgan64Conv => "dcgan64-conv",
+            Self::Dcgan64SmallConv => "dcgan64-small-conv",
+            Self::ResnetCritic => "resnet-critic",
+        }
+    }
+
+    /// Returns whether the architecture can normalise its hidden layers with batch
+    /// normalisation: the fully connected, conditional and 64×64 discriminators, which
+    /// the reference code normalises. The CPU preset's, the WGAN-GP critic and the ResNet
+    /// critic have none.
+    pub fn supports_batch_norm(self) -> bool {
+        matches!(
+            self,
+            Self::FullyConnected
+                | Self::CondConv
+                | Self::CondFullyConnected
+                | Self::Dcgan64Conv
+                | Self::Dcgan64SmallConv
+        )
+    }
+
+    /// Builds the discriminator under `path` for input of shape `input`, with batch
+    /// normalisation when `batch_norm` is true (an error unless
+    /// [`DiscriminatorArch::supports_batch_norm`]); a conditional one takes the
+    /// conditional model's classes.
     pub fn build(
         self,
         path: nn::Path,
         input: &[i64],
+        batch_norm: bool,
     ) -> Result<Box<dyn Discriminator>, ModelError> {
+        if batch_norm && !self.supports_batch_norm() {
+            return Err(ModelError::NoBatchNorm {
+                discriminator: self.name(),
+            });
+        }
         let classes = cond_dcgan28::CLASSES;
+        let norm = batch_norm;
         Ok(match self {
             Self::DcganConv => Box::new(dcgan28::Discriminator::new(path, input)?),
             Self::WganConv => Box::new(wgan28::Discriminator::new(path, input)?),
-            Self::FullyConnected => Box::new(fc_disc::Discriminator::new(path, input)?),
-            Self::CondConv => Box::new(cond_dcgan28::Discriminator::new(path, input, classes)?),
-            Self::CondFullyConnected => {
-                Box::new(cond_fc_disc::Discriminator::new(path, input, classes)?)
-            }
+            Self::FullyConnected => Box::new(fc_disc::Discriminator::new(path, input, norm)?),
+            Self::CondConv => Box::new(cond_dcgan28::Discriminator::new(
+                path, input, classes, norm,
+            )?),
+            Self::CondFullyConnected => Box::new(cond_fc_disc::Discriminator::new(
+                path, input, classes, norm,
+            )?),
             Self::Dcgan64Conv => Box::new(dcgan64::Discriminator::new(
                 path,
                 input,
                 dcgan64::PAPER_WIDTH,
+                norm,
             )?),
             Self::Dcgan64SmallConv => Box::new(dcgan64::Discriminator::new(
                 path,
                 input,
                 dcgan64::SMALL_WIDTH,
+                norm,
             )?),
             Self::ResnetCritic => Box::new(acwgan32::Discriminator::new(path, input)?),
         })

@@ -46,6 +46,17 @@ impl Adam {
         }
     }
 
+    /// Returns the learning rate.
+    pub fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    /// Sets the learning rate of the following updates (a schedule sets it every step;
+    /// a checkpoint does not store it).
+    pub fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
     /// Returns the number of updates made so far.
     pub fn steps(&self) -> i64 {
         self.steps

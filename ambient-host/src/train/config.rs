@@ -61,6 +61,29 @@ impl Loss {
     }
 }
 
+/// Where the discriminator updates of one step get their batches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum CriticBatches {
+    /// Every update of the step reuses the step's real batch, latent vectors and θ, as the
+    /// reference MNIST and CelebA code does.
+    #[default]
+    Shared,
+    /// Each update draws its own real batch, θ, latent vectors and generated classes, as
+    /// the reference CIFAR-10 code does. The generator update reuses the last one's.
+    Fresh,
+}
+
+impl CriticBatches {
+    /// Returns the command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Shared => "shared",
+            Self::Fresh => "fresh",
+        }
+    }
+}
+
 /// Every option of a training run after defaults, presets and the data have been applied.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -92,6 +115,10 @@ pub struct TrainConfig {
     pub generator: GeneratorArch,
     /// The discriminator's architecture.
     pub discriminator: DiscriminatorArch,
+    /// Whether the discriminator has batch normalisation, each call normalised by its own
+    /// batch; false in runs from before the option.
+    #[serde(default)]
+    pub discriminator_batch_norm: bool,
     /// The adversarial loss.
     pub loss: Loss,
     /// Latent size.
@@ -110,10 +137,23 @@ pub struct TrainConfig {
     pub steps: u64,
     /// Discriminator updates per generator update.
     pub critic_steps: u32,
+    /// Generator updates per step, after its discriminator updates, each on the step's
+    /// latent vectors and θ; 1 in runs from before the option.
+    #[serde(default = "one")]
+    pub generator_steps: u32,
+    /// Where the discriminator updates of a step get their batches; shared in runs from
+    /// before the option.
+    #[serde(default)]
+    pub critic_batches: CriticBatches,
     /// Adam learning rate of the generator.
     pub lr_generator: f64,
     /// Adam learning rate of the discriminator.
     pub lr_discriminator: f64,
+    /// Steps over which both learning rates decay linearly to 0: step `t` (from 1) uses
+    /// `lr · max(0, 1 − (t − 1) / lr_decay_steps)`. 0 keeps them constant, as in runs from
+    /// before the option.
+    #[serde(default)]
+    pub lr_decay_steps: u64,
     /// Adam β1.
     pub beta1: f64,
     /// Adam β2.
@@ -146,6 +186,10 @@ pub struct TrainConfig {
     pub version: String,
 }
 
+fn one() -> u32 {
+    1
+}
+
 /// Options that may change when a run is resumed; every other one must match.
 const RESUMABLE_FIELDS: [&str; 7] = [
     "steps",
@@ -158,6 +202,16 @@ const RESUMABLE_FIELDS: [&str; 7] = [
 ];
 
 impl TrainConfig {
+    /// Returns the factor of both learning rates at step `step` (from 1): 1 without decay,
+    /// else `max(0, 1 − (step − 1) / lr_decay_steps)`.
+    pub fn lr_factor(&self, step: u64) -> f64 {
+        if self.lr_decay_steps == 0 {
+            return 1.0;
+        }
+        let done = step.saturating_sub(1) as f64;
+        (1.0 - done / self.lr_decay_steps as f64).max(0.0)
+    }
+
     /// Returns the name of the first option that differs between `self` and `stored` and
     /// that must match for a run to continue on the same curve, with both values.
     pub fn curve_difference(&self, stored: &TrainConfig) -> Option<(String, String, String)> {
@@ -224,4 +278,34 @@ pub fn kind_of(
     config: &TrainConfig,
 ) -> Result<MeasurementKind, ambient_core::measure::MeasureError> {
     MeasurementKind::from_name(&config.measurement)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A config.json written before the batch-norm, generator-step, critic-batch and
+    /// learning-rate-decay options.
+    const CONFIG_V0: &str = include_str!("../../tests/data/config-v0.json");
+
+    #[test]
+    fn old_config_gets_old_defaults() {
+        let config: TrainConfig = serde_json::from_str(CONFIG_V0).unwrap();
+        assert!(!config.discriminator_batch_norm);
+        assert_eq!(config.generator_steps, 1);
+        assert_eq!(config.critic_batches, CriticBatches::Shared);
+        assert_eq!(config.lr_decay_steps, 0);
+    }
+
+    #[test]
+    fn lr_factor_is_linear_to_zero() {
+        let mut config: TrainConfig = serde_json::from_str(CONFIG_V0).unwrap();
+        assert_eq!(config.lr_decay_steps, 0);
+        assert_eq!(config.lr_factor(70_000), 1.0);
+        config.lr_decay_steps = 100_000;
+        assert_eq!(config.lr_factor(1), 1.0);
+        assert_eq!(config.lr_factor(50_001), 0.5);
+        assert_eq!(config.lr_factor(100_001), 0.0);
+        assert_eq!(config.lr_factor(250_000), 0.0);
+    }
 }

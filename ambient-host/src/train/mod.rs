@@ -26,7 +26,7 @@ use std::path::Path;
 
 use tch::Device;
 
-pub use config::{Loss, Mode, TrainConfig};
+pub use config::{CriticBatches, Loss, Mode, TrainConfig};
 pub use error::TrainError;
 pub use progress::ProgressKind;
 pub use resolve::{resolve, TrainRequest, DEFAULT_MEASUREMENT, DEFAULT_SEED};

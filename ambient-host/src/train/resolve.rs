@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use ambient_core::measure::{MeasurementKind, MeasurementParams, Operator};
 use tch::Device;
 
-use super::config::{params_map, Loss, Mode, TrainConfig};
+use super::config::{params_map, CriticBatches, Loss, Mode, TrainConfig};
 use super::TrainError;
 use crate::data::TrainingData;
 use crate::measure::TchMeasurement;
@@ -41,10 +41,18 @@ pub struct TrainRequest {
     pub batch: Option<usize>,
     /// Discriminator updates per generator update.
     pub critic_steps: Option<u32>,
+    /// Generator updates per step.
+    pub generator_steps: Option<u32>,
+    /// Where the discriminator updates of a step get their batches.
+    pub critic_batches: Option<CriticBatches>,
+    /// Whether the discriminator has batch normalisation.
+    pub discriminator_batch_norm: Option<bool>,
     /// Generator learning rate.
     pub lr_generator: Option<f64>,
     /// Discriminator learning rate.
     pub lr_discriminator: Option<f64>,
+    /// Steps over which the learning rates decay linearly to 0 (0: constant).
+    pub lr_decay_steps: Option<u64>,
     /// Adam β1.
     pub beta1: Option<f64>,
     /// Adam β2.
@@ -80,7 +88,10 @@ struct PresetDefaults {
     steps: u64,
     batch: usize,
     critic_steps: u32,
+    generator_steps: u32,
+    critic_batches: CriticBatches,
     lr: f64,
+    lr_decay_steps: u64,
     beta1: f64,
     beta2: f64,
     gp_lambda: f64,
@@ -96,6 +107,9 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             loss: Loss::NonSaturating,
             steps: 27_000,
             batch: 64,
+            generator_steps: 1,
+            critic_batches: CriticBatches::Shared,
+            lr_decay_steps: 0,
             critic_steps: 5,
             lr: 2e-4,
             beta1: 0.5,
@@ -103,12 +117,15 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             gp_lambda: 0.0,
             ema: 0.0,
         },
-        // NOTE: the reference CelebA code makes two generator updates per discriminator
-        // update; the trainer makes one.
+        // The reference CelebA code makes two generator updates per discriminator update,
+        // both on the same latent vectors.
         (Preset::Paper, GeneratorArch::Dcgan64 | GeneratorArch::Dcgan64Small) => PresetDefaults {
             loss: Loss::NonSaturating,
             steps: 70_000,
             batch: 64,
+            generator_steps: 2,
+            critic_batches: CriticBatches::Shared,
+            lr_decay_steps: 0,
             critic_steps: 1,
             lr: 2e-4,
             beta1: 0.5,
@@ -116,9 +133,9 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             gp_lambda: 0.0,
             ema: 0.0,
         },
-        // NOTE: the reference CIFAR-10 code decays the learning rate linearly to 0 over
-        // 100,000 iterations and draws a fresh real batch and θ for each critic update;
-        // the trainer keeps the rate and the step's batch.
+        // The reference CIFAR-10 code decays the learning rate linearly to 0 over 100,000
+        // iterations (so it ends its 50,000 at half the rate) and draws a fresh real batch
+        // and θ for each critic update.
         (preset, GeneratorArch::Acwgan32) => PresetDefaults {
             loss: Loss::AcWganGp,
             steps: if preset == Preset::Paper {
@@ -127,6 +144,9 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
                 3000
             },
             batch: 64,
+            generator_steps: 1,
+            critic_batches: CriticBatches::Fresh,
+            lr_decay_steps: 100_000,
             critic_steps: 5,
             lr: 2e-4,
             beta1: 0.0,
@@ -138,6 +158,9 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             loss: Loss::NonSaturating,
             steps: 3000,
             batch: 64,
+            generator_steps: 1,
+            critic_batches: CriticBatches::Shared,
+            lr_decay_steps: 0,
             critic_steps: 1,
             lr: 2e-4,
             beta1: 0.5,
@@ -149,6 +172,9 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             loss: Loss::WganGp,
             steps: 27_000,
             batch: 64,
+            generator_steps: 1,
+            critic_batches: CriticBatches::Shared,
+            lr_decay_steps: 0,
             critic_steps: 5,
             lr: 2e-4,
             beta1: 0.5,
@@ -184,8 +210,13 @@ impl TrainRequest {
         self.steps.get_or_insert(stored.steps);
         self.batch.get_or_insert(stored.batch);
         self.critic_steps.get_or_insert(stored.critic_steps);
+        self.generator_steps.get_or_insert(stored.generator_steps);
+        self.critic_batches.get_or_insert(stored.critic_batches);
+        self.discriminator_batch_norm
+            .get_or_insert(stored.discriminator_batch_norm);
         self.lr_generator.get_or_insert(stored.lr_generator);
         self.lr_discriminator.get_or_insert(stored.lr_discriminator);
+        self.lr_decay_steps.get_or_insert(stored.lr_decay_steps);
         self.beta1.get_or_insert(stored.beta1);
         self.beta2.get_or_insert(stored.beta2);
         self.gp_lambda.get_or_insert(stored.gp_lambda);
@@ -231,6 +262,9 @@ pub fn resolve(
     check_counts(request, batch, data.len())?;
 
     let lr = request.lr_generator.unwrap_or(defaults.lr);
+    let discriminator = DiscriminatorArch::for_model(generator, preset, &discriminator_input)?;
+    let discriminator_batch_norm =
+        resolve_discriminator_norm(request, discriminator, defaults.loss, batch)?;
     let config = TrainConfig {
         data: request
             .data
@@ -246,7 +280,8 @@ pub fn resolve(
         unmeasure: unmeasure.map(|r| r.name().to_string()),
         preset,
         generator,
-        discriminator: DiscriminatorArch::for_model(generator, preset, &discriminator_input)?,
+        discriminator,
+        discriminator_batch_norm,
         loss: defaults.loss,
         latent_dim,
         latent,
@@ -256,8 +291,11 @@ pub fn resolve(
         batch,
         steps: request.steps.unwrap_or(defaults.steps),
         critic_steps: request.critic_steps.unwrap_or(defaults.critic_steps),
+        generator_steps: request.generator_steps.unwrap_or(defaults.generator_steps),
+        critic_batches: request.critic_batches.unwrap_or(defaults.critic_batches),
         lr_generator: lr,
         lr_discriminator: request.lr_discriminator.unwrap_or(lr),
+        lr_decay_steps: request.lr_decay_steps.unwrap_or(defaults.lr_decay_steps),
         beta1: request.beta1.unwrap_or(defaults.beta1),
         beta2: request.beta2.unwrap_or(defaults.beta2),
         adam_eps: 1e-8,
@@ -488,6 +526,50 @@ fn check_model(model: GeneratorArch, data: &TrainingData) -> Result<(), TrainErr
     Ok(())
 }
 
+/// Returns whether the discriminator gets batch normalisation: as requested, or by
+/// default wherever the architecture has it and the loss is the non-saturating one. The
+/// gradient penalty of the WGAN losses is taken per example, which batch statistics
+/// would couple.
+fn resolve_discriminator_norm(
+    request: &TrainRequest,
+    discriminator: DiscriminatorArch,
+    loss: Loss,
+    batch: usize,
+) -> Result<bool, TrainError> {
+    let invalid = |reason: String| TrainError::InvalidOption {
+        option: "--discriminator-batch-norm",
+        reason,
+    };
+    let default = discriminator.supports_batch_norm() && loss == Loss::NonSaturating;
+    let batch_norm = request.discriminator_batch_norm.unwrap_or(default);
+    if !batch_norm {
+        return Ok(false);
+    }
+    if !discriminator.supports_batch_norm() {
+        return Err(invalid(format!(
+            "the {} discriminator has no batch normalisation",
+            discriminator.name()
+        )));
+    }
+    if loss != Loss::NonSaturating {
+        return Err(invalid(format!(
+            "the {} loss takes its gradient penalty per example, and batch normalisation \
+             mixes the examples of a batch; pass --discriminator-batch-norm false",
+            loss.name()
+        )));
+    }
+    if batch < 2 {
+        return Err(TrainError::InvalidOption {
+            option: "--batch",
+            reason: format!(
+                "{batch} is too small for a discriminator with batch normalisation, which \
+                 needs at least 2 examples per batch; pass --discriminator-batch-norm false"
+            ),
+        });
+    }
+    Ok(true)
+}
+
 fn check_counts(request: &TrainRequest, batch: usize, examples: usize) -> Result<(), TrainError> {
     if batch == 0 || batch > examples {
         return Err(TrainError::InvalidOption {
@@ -499,6 +581,12 @@ fn check_counts(request: &TrainRequest, batch: usize, examples: usize) -> Result
         return Err(TrainError::InvalidOption {
             option: "--critic-steps",
             reason: "at least one discriminator update per step is needed".into(),
+        });
+    }
+    if request.generator_steps == Some(0) {
+        return Err(TrainError::InvalidOption {
+            option: "--generator-steps",
+            reason: "at least one generator update per step is needed".into(),
         });
     }
     if let Some(decay) = request.ema.filter(|d| !(0.0..1.0).contains(d)) {

@@ -1,9 +1,9 @@
-//! One training step's updates: the discriminator's, then the generator's.
+//! The updates of a training step: [`critic_update`] for the discriminator and
+//! [`generator_update`] for the generator, under each adversarial loss ([`StepLoss`]).
 //!
-//! Both losses take the discriminator's inputs for the step: `real` (real measurements,
-//! or clean images in `clean` mode) and `fake` (the generated batch, measured in
-//! `ambient` mode, still attached to the generator's graph). All discriminator updates of
-//! a step reuse the same real batch, latent vectors and θ, as the reference MNIST code does.
+//! Both take the discriminator's inputs: `real` (real measurements, or clean images in
+//! `clean` mode) and `fake` (the generated batch, measured in `ambient` mode). The trainer
+//! decides how many of each a step makes and on which batches.
 
 use serde::Serialize;
 use tch::{Kind, Reduction, Tensor};
@@ -31,97 +31,161 @@ pub struct StepLosses {
     pub ac_real: Option<f64>,
 }
 
-/// The optimisers and the discriminator that a step updates.
-pub struct Updaters<'a> {
-    /// The discriminator.
-    pub discriminator: &'a dyn Discriminator,
-    /// The discriminator's optimiser.
-    pub adam_d: &'a mut Adam,
-    /// The generator's optimiser.
-    pub adam_g: &'a mut Adam,
+/// The adversarial loss of the updates, with its weights.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StepLoss {
+    /// Sigmoid cross-entropy: target `real_label` on real and 0 on generated examples for
+    /// the discriminator; the generator maximises `log D(fake)`.
+    NonSaturating {
+        /// The discriminator's target on real examples.
+        real_label: f64,
+    },
+    /// WGAN-GP: the critic minimises `D(fake) − D(real) + λ·GP`, the generator `−D(fake)`.
+    /// The penalty `(‖∇D(u)‖₂ − 1)²` is taken at `u = real + α(fake − real)` with one
+    /// α ~ U(0, 1) per example, in the discriminator's input space (the measurement space
+    /// in `ambient` mode), the norm over all non-batch dimensions.
+    WganGp {
+        /// The penalty's weight λ.
+        lambda: f64,
+    },
+    /// ACWGAN-GP: the WGAN-GP critic loss plus [`AC_SCALE_D`] times the auxiliary
+    /// classifier's cross-entropy on the real batch; the generator minimises `−D(fake)`
+    /// plus [`AC_SCALE_G`] times the cross-entropy of the generated batch against its
+    /// classes.
+    AcWganGp {
+        /// The penalty's weight λ.
+        lambda: f64,
+    },
 }
 
-/// A non-saturating GAN step: `critic_steps` discriminator updates on sigmoid
-/// cross-entropy (target `real_label` on real, 0 on fake), then one generator update
-/// that maximises `log D(fake)`.
-pub fn non_saturating(
-    up: Updaters<'_>,
-    real: &Tensor,
-    fake: &Tensor,
-    critic_steps: u32,
-    real_label: f64,
-) -> Result<StepLosses, TrainError> {
-    let fake_detached = fake.detach();
-    let mut last = (0.0, 0.0, 0.0);
-    for _ in 0..critic_steps.max(1) {
-        let d_real = up.discriminator.forward(real);
-        let d_fake = up.discriminator.forward(&fake_detached);
-        let d_loss = bce(&d_real, real_label)? + bce(&d_fake, 0.0)?;
-        up.adam_d.zero_grad();
-        d_loss.f_backward()?;
-        up.adam_d.step()?;
-        last = (scalar(&d_loss)?, mean(&d_real)?, mean(&d_fake)?);
-    }
-
-    let g_loss = bce(&up.discriminator.forward(fake), 1.0)?;
-    up.adam_g.zero_grad();
-    g_loss.f_backward()?;
-    up.adam_g.step()?;
-    Ok(StepLosses {
-        d_loss: last.0,
-        g_loss: scalar(&g_loss)?,
-        d_real: last.1,
-        d_fake: last.2,
-        gp: None,
-        ac_real: None,
-    })
+/// The batch of one discriminator update.
+#[derive(Clone, Copy, Debug)]
+pub struct CriticBatch<'a> {
+    /// The real examples as the discriminator sees them.
+    pub real: &'a Tensor,
+    /// The generated examples as the discriminator sees them, detached from the
+    /// generator's graph.
+    pub fake: &'a Tensor,
+    /// The real examples' classes `[B]`, int64, which the auxiliary classifier of
+    /// [`StepLoss::AcWganGp`] learns; `None` for the other losses.
+    pub real_labels: Option<&'a Tensor>,
 }
 
-/// A WGAN-GP step: `critic_steps` critic updates on `D(fake) − D(real) + λ·GP`, then one
-/// generator update on `−D(fake)`. The penalty `(‖∇D(u)‖₂ − 1)²` is taken at
-/// `u = real + α(fake − real)` with one α ~ U(0, 1) per example, in the discriminator's
-/// input space (the measurement space in `ambient` mode), the norm over all non-batch
-/// dimensions.
-pub fn wgan_gp(
-    up: Updaters<'_>,
-    real: &Tensor,
-    fake: &Tensor,
-    critic_steps: u32,
-    lambda: f64,
-) -> Result<StepLosses, TrainError> {
-    let fake_detached = fake.detach();
-    let mut last = (0.0, 0.0, 0.0, 0.0);
-    for _ in 0..critic_steps.max(1) {
-        let d_real = up.discriminator.forward(real).f_mean(Kind::Float)?;
-        let d_fake = up
-            .discriminator
-            .forward(&fake_detached)
-            .f_mean(Kind::Float)?;
-        let gp = gradient_penalty(up.discriminator, real, &fake_detached)?;
-        let d_loss = (&d_fake - &d_real) + &gp * lambda;
-        up.adam_d.zero_grad();
-        d_loss.f_backward()?;
-        up.adam_d.step()?;
-        last = (
-            scalar(&d_loss)?,
-            scalar(&d_real)?,
-            scalar(&d_fake)?,
-            scalar(&gp)?,
-        );
-    }
+/// The losses of one discriminator update.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CriticLosses {
+    /// Discriminator loss.
+    pub d_loss: f64,
+    /// Mean discriminator output on the real batch.
+    pub d_real: f64,
+    /// Mean discriminator output on the generated batch.
+    pub d_fake: f64,
+    /// Gradient penalty before weighting (WGAN losses only).
+    pub gp: Option<f64>,
+    /// The auxiliary classifier's cross-entropy on the real batch (ACWGAN-GP only).
+    pub ac_real: Option<f64>,
+}
 
-    let g_loss = -up.discriminator.forward(fake).f_mean(Kind::Float)?;
-    up.adam_g.zero_grad();
+impl CriticLosses {
+    /// Returns the step's losses: these, from its last discriminator update, and
+    /// `g_loss`, from its last generator update.
+    pub fn with_generator(self, g_loss: f64) -> StepLosses {
+        StepLosses {
+            d_loss: self.d_loss,
+            g_loss,
+            d_real: self.d_real,
+            d_fake: self.d_fake,
+            gp: self.gp,
+            ac_real: self.ac_real,
+        }
+    }
+}
+
+/// Makes one update of `discriminator` with `adam` on `batch` under `loss`.
+pub fn critic_update(
+    loss: StepLoss,
+    discriminator: &dyn Discriminator,
+    adam: &mut Adam,
+    batch: CriticBatch<'_>,
+) -> Result<CriticLosses, TrainError> {
+    let (real, fake) = (batch.real, batch.fake);
+    match loss {
+        StepLoss::NonSaturating { real_label } => {
+            let d_real = discriminator.forward(real);
+            let d_fake = discriminator.forward(fake);
+            let d_loss = bce(&d_real, real_label)? + bce(&d_fake, 0.0)?;
+            adam.zero_grad();
+            d_loss.f_backward()?;
+            adam.step()?;
+            Ok(CriticLosses {
+                d_loss: scalar(&d_loss)?,
+                d_real: mean(&d_real)?,
+                d_fake: mean(&d_fake)?,
+                gp: None,
+                ac_real: None,
+            })
+        }
+        StepLoss::WganGp { lambda } => {
+            let d_real = discriminator.forward(real).f_mean(Kind::Float)?;
+            let d_fake = discriminator.forward(fake).f_mean(Kind::Float)?;
+            let gp = gradient_penalty(discriminator, real, fake)?;
+            let d_loss = (&d_fake - &d_real) + &gp * lambda;
+            adam.zero_grad();
+            d_loss.f_backward()?;
+            adam.step()?;
+            Ok(CriticLosses {
+                d_loss: scalar(&d_loss)?,
+                d_real: scalar(&d_real)?,
+                d_fake: scalar(&d_fake)?,
+                gp: Some(scalar(&gp)?),
+                ac_real: None,
+            })
+        }
+        StepLoss::AcWganGp { lambda } => {
+            let (d_real, classes_real) = discriminator.forward_with_classes(real);
+            let d_real = d_real.f_mean(Kind::Float)?;
+            let d_fake = discriminator.forward(fake).f_mean(Kind::Float)?;
+            let ac = cross_entropy(classes_real, batch.real_labels)?;
+            let gp = gradient_penalty(discriminator, real, fake)?;
+            let d_loss = (&d_fake - &d_real) + &gp * lambda + &ac * AC_SCALE_D;
+            adam.zero_grad();
+            d_loss.f_backward()?;
+            adam.step()?;
+            Ok(CriticLosses {
+                d_loss: scalar(&d_loss)?,
+                d_real: scalar(&d_real)?,
+                d_fake: scalar(&d_fake)?,
+                gp: Some(scalar(&gp)?),
+                ac_real: Some(scalar(&ac)?),
+            })
+        }
+    }
+}
+
+/// Makes one update of the generator with `adam` through `discriminator` on `fake`, the
+/// generated batch as the discriminator sees it, still attached to the generator's graph;
+/// `fake_labels` are the classes it was generated for (used by
+/// [`StepLoss::AcWganGp`] only). Returns the generator loss.
+pub fn generator_update(
+    loss: StepLoss,
+    discriminator: &dyn Discriminator,
+    adam: &mut Adam,
+    fake: &Tensor,
+    fake_labels: Option<&Tensor>,
+) -> Result<f64, TrainError> {
+    let g_loss = match loss {
+        StepLoss::NonSaturating { .. } => bce(&discriminator.forward(fake), 1.0)?,
+        StepLoss::WganGp { .. } => -discriminator.forward(fake).f_mean(Kind::Float)?,
+        StepLoss::AcWganGp { .. } => {
+            let (score, classes_fake) = discriminator.forward_with_classes(fake);
+            let ac_fake = cross_entropy(classes_fake, fake_labels)?;
+            -score.f_mean(Kind::Float)? + ac_fake * AC_SCALE_G
+        }
+    };
+    adam.zero_grad();
     g_loss.f_backward()?;
-    up.adam_g.step()?;
-    Ok(StepLosses {
-        d_loss: last.0,
-        g_loss: scalar(&g_loss)?,
-        d_real: last.1,
-        d_fake: last.2,
-        gp: Some(last.3),
-        ac_real: None,
-    })
+    adam.step()?;
+    scalar(&g_loss)
 }
 
 /// Weight of the critic's auxiliary cross-entropy on real examples, as in the reference
@@ -130,72 +194,16 @@ pub const AC_SCALE_D: f64 = 1.0;
 /// Weight of the generator's auxiliary cross-entropy on its own classes.
 pub const AC_SCALE_G: f64 = 0.1;
 
-/// The class labels of an ACWGAN-GP step: the real batch's and those the generated batch
-/// was made for.
-pub struct StepLabels<'a> {
-    /// The real batch's classes `[B]`, int64.
-    pub real: &'a Tensor,
-    /// The generated batch's classes `[B]`, int64.
-    pub fake: &'a Tensor,
-}
-
-/// An ACWGAN-GP step: the WGAN-GP critic loss plus [`AC_SCALE_D`] times the auxiliary
-/// classifier's cross-entropy on the real batch, then a generator update on `−D(fake)`
-/// plus [`AC_SCALE_G`] times the cross-entropy of the generated batch against its classes.
-pub fn ac_wgan_gp(
-    up: Updaters<'_>,
-    real: &Tensor,
-    fake: &Tensor,
-    labels: StepLabels<'_>,
-    critic_steps: u32,
-    lambda: f64,
-) -> Result<StepLosses, TrainError> {
-    let fake_detached = fake.detach();
-    let mut last = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for _ in 0..critic_steps.max(1) {
-        let (d_real, classes_real) = up.discriminator.forward_with_classes(real);
-        let d_real = d_real.f_mean(Kind::Float)?;
-        let d_fake = up
-            .discriminator
-            .forward(&fake_detached)
-            .f_mean(Kind::Float)?;
-        let ac = cross_entropy(classes_real, labels.real)?;
-        let gp = gradient_penalty(up.discriminator, real, &fake_detached)?;
-        let d_loss = (&d_fake - &d_real) + &gp * lambda + &ac * AC_SCALE_D;
-        up.adam_d.zero_grad();
-        d_loss.f_backward()?;
-        up.adam_d.step()?;
-        last = (
-            scalar(&d_loss)?,
-            scalar(&d_real)?,
-            scalar(&d_fake)?,
-            scalar(&gp)?,
-            scalar(&ac)?,
-        );
-    }
-
-    let (score, classes_fake) = up.discriminator.forward_with_classes(fake);
-    let ac_fake = cross_entropy(classes_fake, labels.fake)?;
-    let g_loss = -score.f_mean(Kind::Float)? + ac_fake * AC_SCALE_G;
-    up.adam_g.zero_grad();
-    g_loss.f_backward()?;
-    up.adam_g.step()?;
-    Ok(StepLosses {
-        d_loss: last.0,
-        g_loss: scalar(&g_loss)?,
-        d_real: last.1,
-        d_fake: last.2,
-        gp: Some(last.3),
-        ac_real: Some(last.4),
-    })
-}
-
 /// Returns the mean cross-entropy of class `logits` against `labels`, or an error when the
-/// discriminator has no auxiliary classifier.
-fn cross_entropy(logits: Option<Tensor>, labels: &Tensor) -> Result<Tensor, TrainError> {
+/// discriminator has no auxiliary classifier or the batch no labels.
+fn cross_entropy(logits: Option<Tensor>, labels: Option<&Tensor>) -> Result<Tensor, TrainError> {
     let logits = logits.ok_or_else(|| TrainError::InvalidOption {
         option: "--model",
         reason: "the ac-wgan-gp loss needs a discriminator with an auxiliary classifier".into(),
+    })?;
+    let labels = labels.ok_or_else(|| TrainError::InvalidOption {
+        option: "--model",
+        reason: "the ac-wgan-gp loss needs a conditional model and labelled images".into(),
     })?;
     Ok(logits.f_cross_entropy_loss::<Tensor>(labels, None, Reduction::Mean, -100, 0.0)?)
 }
@@ -251,6 +259,45 @@ mod tests {
         fn forward(&self, y: &Tensor) -> Tensor {
             y.flatten(1, -1).matmul(&self.0)
         }
+    }
+
+    /// A critic `D(y) = w · y` that records the batch size of every call.
+    #[derive(Debug)]
+    struct RecordingCritic {
+        weight: Tensor,
+        calls: std::cell::RefCell<Vec<i64>>,
+    }
+
+    impl Discriminator for RecordingCritic {
+        fn forward(&self, y: &Tensor) -> Tensor {
+            self.calls.borrow_mut().push(y.size()[0]);
+            y.flatten(1, -1).matmul(&self.weight)
+        }
+    }
+
+    #[test]
+    fn each_call_sees_one_batch() {
+        let vars = tch::nn::VarStore::new(Device::Cpu);
+        let weight = vars.root().zeros("w", &[2, 1]);
+        let critic = RecordingCritic {
+            weight,
+            calls: Default::default(),
+        };
+        let mut adam = Adam::new(&vars, 1e-3, 0.5, 0.999, 1e-8);
+        let options = (Kind::Float, Device::Cpu);
+        // 3 real and 5 generated examples: a call that mixed them would see 8.
+        let real = Tensor::randn([3, 2], options);
+        let fake = Tensor::randn([5, 2], options);
+        let batch = CriticBatch {
+            real: &real,
+            fake: &fake,
+            real_labels: None,
+        };
+        let loss = StepLoss::NonSaturating { real_label: 1.0 };
+        critic_update(loss, &critic, &mut adam, batch).unwrap();
+        assert_eq!(*critic.calls.borrow(), [3, 5]);
+        generator_update(loss, &critic, &mut adam, &fake, None).unwrap();
+        assert_eq!(*critic.calls.borrow(), [3, 5, 5]);
     }
 
     #[test]

@@ -10,12 +10,12 @@ use tch::{Device, Kind, Tensor};
 
 use super::adam::Adam;
 use super::checkpoint::{self, TrainingState};
-use super::config::{Loss, Mode, TrainConfig};
+use super::config::{CriticBatches, Loss, Mode, TrainConfig};
 use super::ema::{self, Ema};
 use super::progress::{Progress, ProgressKind};
 use super::run_dir::{write_atomic, MetricsLog, RunDir};
 use super::seeds::{seed_torch, stream_seed, BatchOrder, Stream};
-use super::step::{self, StepLabels, StepLosses, Updaters};
+use super::step::{self, CriticBatch, CriticLosses, StepLoss, StepLosses};
 use super::TrainError;
 use crate::data::TrainingData;
 use crate::image_io::grid_png;
@@ -87,9 +87,11 @@ impl Trainer {
         let generator = config
             .generator
             .build(gen_vars.root() / "gen", data.image_shape())?;
-        let discriminator = config
-            .discriminator
-            .build(disc_vars.root() / "disc", &config.discriminator_input)?;
+        let discriminator = config.discriminator.build(
+            disc_vars.root() / "disc",
+            &config.discriminator_input,
+            config.discriminator_batch_norm,
+        )?;
         let ema = if config.ema > 0.0 {
             let vars = VarStore::new(device);
             let averaged = config
@@ -210,62 +212,109 @@ impl Trainer {
         Ok(())
     }
 
-    fn train_step(&mut self, step: u64) -> Result<StepLosses, TrainError> {
-        let indices = self.order.indices(step).to_vec();
-        let real = self.real_examples(
-            &indices,
-            stream_seed(self.config.seed, Stream::RealTheta, step),
-        )?;
-        let labels = self.batch_labels(&indices)?;
-        let (fake, fake_labels) = self.generate_batch(step, labels.as_ref())?;
-
-        // A conditional discriminator is given the real batch's labels with both batches,
-        // as in the reference conditional DCGAN. An auxiliary classifier predicts them.
-        let ac = self.config.loss == Loss::AcWganGp;
-        let labeled = labels.as_ref().filter(|_| !ac).map(|labels| Labeled {
-            discriminator: self.discriminator.as_ref(),
-            labels,
-        });
-        let up = Updaters {
-            discriminator: match &labeled {
-                Some(l) => l,
-                None => self.discriminator.as_ref(),
-            },
-            adam_d: &mut self.adam_d,
-            adam_g: &mut self.adam_g,
-        };
-        let (critic_steps, lambda) = (self.config.critic_steps, self.config.gp_lambda);
+    /// Returns the step's adversarial loss with its weights.
+    fn step_loss(&self) -> StepLoss {
+        let lambda = self.config.gp_lambda;
         match self.config.loss {
-            Loss::NonSaturating => {
-                step::non_saturating(up, &real, &fake, critic_steps, self.config.real_label)
-            }
-            Loss::WganGp => step::wgan_gp(up, &real, &fake, critic_steps, lambda),
-            Loss::AcWganGp => {
-                let (Some(real_labels), Some(fake_labels)) = (&labels, &fake_labels) else {
-                    return Err(TrainError::InvalidOption {
-                        option: "--model",
-                        reason: "the ac-wgan-gp loss needs a conditional model".into(),
-                    });
-                };
-                let labels = StepLabels {
-                    real: real_labels,
-                    fake: fake_labels,
-                };
-                step::ac_wgan_gp(up, &real, &fake, labels, critic_steps, lambda)
-            }
+            Loss::NonSaturating => StepLoss::NonSaturating {
+                real_label: self.config.real_label,
+            },
+            Loss::WganGp => StepLoss::WganGp { lambda },
+            Loss::AcWganGp => StepLoss::AcWganGp { lambda },
         }
     }
 
-    /// Generates `step`'s batch and returns it as the discriminator sees it (measured in
-    /// `ambient` mode), with the classes it was generated for when the model is
-    /// conditional: the real batch's, or uniformly drawn ones for an auxiliary-classifier
-    /// GAN, whose generated classes are independent of the real batch.
+    /// Trains step `step`: `critic_steps` discriminator updates, then `generator_steps`
+    /// generator updates on the last draw's latent vectors, classes and θ, each with the
+    /// generator as the previous update left it.
+    fn train_step(&mut self, step: u64) -> Result<StepLosses, TrainError> {
+        let factor = self.config.lr_factor(step);
+        self.adam_g.set_lr(self.config.lr_generator * factor);
+        self.adam_d.set_lr(self.config.lr_discriminator * factor);
+
+        let loss = self.step_loss();
+        let indices = critic_draws(step, self.config.critic_steps, self.config.critic_batches);
+        let mut draw = self.draw(indices[0])?;
+        let mut critic = self.critic_update(loss, &draw)?;
+        for &index in &indices[1..] {
+            if index != draw.index {
+                draw = self.draw(index)?;
+            }
+            critic = self.critic_update(loss, &draw)?;
+        }
+
+        let mut g_loss = self.generator_update(loss, &draw)?;
+        for _ in 1..self.config.generator_steps.max(1) {
+            let (fake, fake_labels) = self.generate_batch(draw.index, draw.real_labels.as_ref())?;
+            (draw.fake, draw.fake_labels) = (fake, fake_labels);
+            g_loss = self.generator_update(loss, &draw)?;
+        }
+        Ok(critic.with_generator(g_loss))
+    }
+
+    /// Draws the batches of draw `index` ([`critic_draws`]): the real examples, their
+    /// classes, and the generated batch with its classes.
+    fn draw(&mut self, index: u64) -> Result<Draw, TrainError> {
+        let indices = self.order.indices(index).to_vec();
+        let real = self.real_examples(
+            &indices,
+            stream_seed(self.config.seed, Stream::RealTheta, index),
+        )?;
+        let real_labels = self.batch_labels(&indices)?;
+        let (fake, fake_labels) = self.generate_batch(index, real_labels.as_ref())?;
+        Ok(Draw {
+            index,
+            real,
+            real_labels,
+            fake,
+            fake_labels,
+        })
+    }
+
+    fn critic_update(&mut self, loss: StepLoss, draw: &Draw) -> Result<CriticLosses, TrainError> {
+        let fake = draw.fake.detach();
+        let batch = CriticBatch {
+            real: &draw.real,
+            fake: &fake,
+            real_labels: draw.real_labels.as_ref(),
+        };
+        let discriminator = self.discriminator.as_ref();
+        let labeled = conditioned(discriminator, self.config.loss, draw);
+        let discriminator: &dyn Discriminator = match &labeled {
+            Some(l) => l,
+            None => discriminator,
+        };
+        step::critic_update(loss, discriminator, &mut self.adam_d, batch)
+    }
+
+    fn generator_update(&mut self, loss: StepLoss, draw: &Draw) -> Result<f64, TrainError> {
+        let discriminator = self.discriminator.as_ref();
+        let labeled = conditioned(discriminator, self.config.loss, draw);
+        let discriminator: &dyn Discriminator = match &labeled {
+            Some(l) => l,
+            None => discriminator,
+        };
+        let fake_labels = draw.fake_labels.as_ref();
+        step::generator_update(
+            loss,
+            discriminator,
+            &mut self.adam_g,
+            &draw.fake,
+            fake_labels,
+        )
+    }
+
+    /// Generates draw `index`'s batch and returns it as the discriminator sees it
+    /// (measured in `ambient` mode), with the classes it was generated for when the model
+    /// is conditional: the real batch's, or uniformly drawn ones for an
+    /// auxiliary-classifier GAN, whose generated classes are independent of the real
+    /// batch. The latent vectors, classes and θ depend only on the run seed and `index`.
     fn generate_batch(
         &self,
-        step: u64,
+        index: u64,
         real_labels: Option<&Tensor>,
     ) -> Result<(Tensor, Option<Tensor>), TrainError> {
-        seed_torch(stream_seed(self.config.seed, Stream::Step, step));
+        seed_torch(stream_seed(self.config.seed, Stream::Step, index));
         let (dim, latent) = (self.config.latent_dim, self.config.latent);
         let batch = self.config.batch as i64;
         let z = sample_latent(latent, batch, dim, self.device);
@@ -287,7 +336,7 @@ impl Trainer {
 
         let fake = match self.config.mode {
             Mode::Ambient => {
-                let seed = stream_seed(self.config.seed, Stream::FakeTheta, step);
+                let seed = stream_seed(self.config.seed, Stream::FakeTheta, index);
                 let theta = self
                     .measurement
                     .sample_theta(seed, self.config.batch, self.device)?;
@@ -354,6 +403,52 @@ impl Trainer {
         };
         checkpoint::save(&self.run.checkpoint_path(), &state)
     }
+}
+
+/// The batches of one draw: what a discriminator update reads and, for the last draw of
+/// a step, what the generator updates read.
+struct Draw {
+    /// The draw index that seeded the batches.
+    index: u64,
+    /// The real examples as the discriminator sees them.
+    real: Tensor,
+    /// The real examples' classes, for a conditional model.
+    real_labels: Option<Tensor>,
+    /// The generated batch as the discriminator sees it, attached to the generator's graph.
+    fake: Tensor,
+    /// The classes the generated batch was made for, for a conditional model.
+    fake_labels: Option<Tensor>,
+}
+
+/// Returns the draw index of each discriminator update of step `step` (from 1). With
+/// shared critic batches every update uses the step's own index. With fresh ones, update
+/// `j` (from 0) uses `(step − 1)·critic_steps + j + 1`, so the batch order, θ and latent
+/// vectors advance once per update and no two updates of a run share a draw.
+fn critic_draws(step: u64, critic_steps: u32, batches: CriticBatches) -> Vec<u64> {
+    let count = u64::from(critic_steps.max(1));
+    match batches {
+        CriticBatches::Shared => vec![step; count as usize],
+        CriticBatches::Fresh => {
+            let first = step.saturating_sub(1) * count + 1;
+            (first..first + count).collect()
+        }
+    }
+}
+
+/// Returns `discriminator` bound to the real batch's labels of `draw` when it is
+/// conditional, as in the reference conditional DCGAN (both batches are given the real
+/// batch's labels), and `None` when it is not. An auxiliary classifier (`loss` ACWGAN-GP)
+/// predicts the labels instead.
+fn conditioned<'a>(
+    discriminator: &'a dyn Discriminator,
+    loss: Loss,
+    draw: &'a Draw,
+) -> Option<Labeled<'a>> {
+    let labels = draw.real_labels.as_ref()?;
+    (loss != Loss::AcWganGp).then_some(Labeled {
+        discriminator,
+        labels,
+    })
 }
 
 /// Builds the repair of an `unmeasure` run from its configured name, for the clean images
@@ -473,5 +568,81 @@ fn for_display(images: &Tensor, range: ValueRange) -> Result<Tensor, TrainError>
         Ok(images.f_div_scalar(max)?)
     } else {
         Ok(images.shallow_clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::GeneratorArch;
+    use crate::train::{open_run, TrainRequest};
+
+    #[test]
+    fn critic_draws_per_update() {
+        assert_eq!(critic_draws(3, 5, CriticBatches::Shared), [3; 5]);
+        assert_eq!(critic_draws(1, 5, CriticBatches::Fresh), [1, 2, 3, 4, 5]);
+        assert_eq!(critic_draws(2, 5, CriticBatches::Fresh), [6, 7, 8, 9, 10]);
+        // One update per step draws at the step's index either way.
+        assert_eq!(critic_draws(7, 1, CriticBatches::Fresh), [7]);
+        assert_eq!(critic_draws(7, 1, CriticBatches::Shared), [7]);
+    }
+
+    /// Opens a new run of the tiny 28×28 DCGAN on 16 built-in digits in batches of 4.
+    fn tiny_run(name: &str, request: TrainRequest) -> Trainer {
+        let out =
+            std::env::temp_dir().join(format!("ambient-trainer-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let request = TrainRequest {
+            model: Some(GeneratorArch::Dcgan28Tiny),
+            max_images: Some(16),
+            batch: Some(4),
+            steps: Some(4),
+            threads: Some(1),
+            ..request
+        };
+        open_run(request, &out, false, Device::Cpu).expect("the run opens")
+    }
+
+    #[test]
+    fn generator_updates_reuse_the_draw() {
+        let request = TrainRequest {
+            generator_steps: Some(2),
+            ..Default::default()
+        };
+        let mut trainer = tiny_run("generator-steps", request);
+        // Generating draw 1 again gives the same batch: the same z and θ.
+        let draw = trainer.draw(1).unwrap();
+        let (again, _) = trainer.generate_batch(1, None).unwrap();
+        assert_eq!(draw.fake.size(), again.size());
+        let diff = (&draw.fake - &again).abs().max().double_value(&[]);
+        assert_eq!(diff, 0.0);
+
+        trainer.train_step(1).unwrap();
+        assert_eq!(trainer.adam_d.steps(), 1);
+        assert_eq!(trainer.adam_g.steps(), 2);
+        // The second update saw the generator the first one left, so the batch changed.
+        let (after, _) = trainer.generate_batch(1, None).unwrap();
+        assert!((&after - &again).abs().max().double_value(&[]) > 0.0);
+    }
+
+    #[test]
+    fn learning_rate_follows_the_decay() {
+        let request = TrainRequest {
+            lr_generator: Some(1e-3),
+            lr_discriminator: Some(4e-3),
+            lr_decay_steps: Some(4),
+            ..Default::default()
+        };
+        let mut trainer = tiny_run("lr-decay", request);
+        // Step t uses lr · max(0, 1 − (t − 1)/4): 1, 0.75, then at step 5 and after 0.
+        trainer.train_step(1).unwrap();
+        assert_eq!(trainer.adam_g.lr(), 1e-3);
+        assert_eq!(trainer.adam_d.lr(), 4e-3);
+        trainer.train_step(2).unwrap();
+        assert!((trainer.adam_g.lr() - 0.75e-3).abs() < 1e-15);
+        assert!((trainer.adam_d.lr() - 3e-3).abs() < 1e-15);
+        trainer.train_step(6).unwrap();
+        assert_eq!(trainer.adam_g.lr(), 0.0);
+        assert_eq!(trainer.adam_d.lr(), 0.0);
     }
 }
