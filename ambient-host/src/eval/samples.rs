@@ -72,6 +72,20 @@ pub fn samples_from_run(
 ) -> Result<SampleSet, EvalError> {
     let generator = load_generator(run, device)?;
     let images = generator.sample(count, seed)?;
+    // A conditional model generates its classes in blocks, so each contiguous split of the
+    // inception score would hold a single class and score near 1 however good the model
+    // is. Interleaving the classes gives every split an equal share of each.
+    let images = match generator.grid_columns(count) {
+        Some(columns) => {
+            let order: Vec<i64> = interleaved_order(count, columns)
+                .into_iter()
+                .map(|i| i as i64)
+                .collect();
+            let order = Tensor::f_from_slice(&order)?.f_to_device(images.device())?;
+            images.f_index_select(0, &order)?
+        }
+        None => images,
+    };
     Ok(SampleSet {
         images,
         source: run.to_path_buf(),
@@ -79,6 +93,17 @@ pub fn samples_from_run(
         step: Some(generator.step),
         seed: Some(seed),
     })
+}
+
+/// Returns the order that reads `count` items stored in blocks of `block` (a class per
+/// block) one from each block in turn: item `r` of every block, then item `r + 1`.
+fn interleaved_order(count: usize, block: usize) -> Vec<usize> {
+    let block = block.max(1);
+    let blocks = count.div_ceil(block);
+    (0..block)
+        .flat_map(|r| (0..blocks).map(move |b| b * block + r))
+        .filter(|&i| i < count)
+        .collect()
 }
 
 /// Generates `count` samples with the weight file at `path`, run by `ambient-core`, from
@@ -143,4 +168,28 @@ pub fn samples_from_npy(path: &Path, count: Option<usize>) -> Result<SampleSet, 
         step: None,
         seed: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::interleaved_order;
+
+    #[test]
+    fn interleaving_takes_one_per_block() {
+        assert_eq!(interleaved_order(6, 2), [0, 2, 4, 1, 3, 5]);
+        // The last block is short: 7 items in blocks of 3 are [0 1 2] [3 4 5] [6].
+        assert_eq!(interleaved_order(7, 3), [0, 3, 6, 1, 4, 2, 5]);
+        assert_eq!(interleaved_order(3, 1), [0, 1, 2]);
+    }
+
+    #[test]
+    fn interleaving_is_a_permutation() {
+        let mut order = interleaved_order(1000, 100);
+        assert_eq!(
+            order[..10],
+            [0, 100, 200, 300, 400, 500, 600, 700, 800, 900]
+        );
+        order.sort_unstable();
+        assert_eq!(order, (0..1000).collect::<Vec<_>>());
+    }
 }
