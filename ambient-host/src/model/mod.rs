@@ -112,7 +112,7 @@ pub trait Generator: std::fmt::Debug {
 /// logit (or critic score) each, `[B, 1]`.
 ///
 /// Only training runs a discriminator, so one with batch normalisation always normalises
-/// with the statistics of the batch it is given and updates its running statistics: each
+/// with the statistics of the batch it is given and updates its running statistics. Each
 /// call is one batch (real, generated, or the gradient penalty's mix), never a mix of
 /// real and generated examples.
 pub trait Discriminator: std::fmt::Debug {

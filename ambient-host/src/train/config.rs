@@ -61,7 +61,7 @@ impl Loss {
     }
 }
 
-/// Where the discriminator updates of one step get their batches.
+/// The source of the batches of one step's discriminator updates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum CriticBatches {
@@ -141,8 +141,8 @@ pub struct TrainConfig {
     /// latent vectors and θ; 1 in runs from before the option.
     #[serde(default = "one")]
     pub generator_steps: u32,
-    /// Where the discriminator updates of a step get their batches; shared in runs from
-    /// before the option.
+    /// The source of the batches of a step's discriminator updates. Runs from before the
+    /// option read as shared.
     #[serde(default)]
     pub critic_batches: CriticBatches,
     /// Adam learning rate of the generator.

@@ -43,7 +43,7 @@ pub struct TrainRequest {
     pub critic_steps: Option<u32>,
     /// Generator updates per step.
     pub generator_steps: Option<u32>,
-    /// Where the discriminator updates of a step get their batches.
+    /// The source of the batches of a step's discriminator updates.
     pub critic_batches: Option<CriticBatches>,
     /// Whether the discriminator has batch normalisation.
     pub discriminator_batch_norm: Option<bool>,

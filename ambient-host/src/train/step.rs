@@ -109,37 +109,19 @@ pub fn critic_update(
     batch: CriticBatch<'_>,
 ) -> Result<CriticLosses, TrainError> {
     let (real, fake) = (batch.real, batch.fake);
-    match loss {
+    let (d_loss, d_real, d_fake, gp, ac) = match loss {
         StepLoss::NonSaturating { real_label } => {
             let d_real = discriminator.forward(real);
             let d_fake = discriminator.forward(fake);
             let d_loss = bce(&d_real, real_label)? + bce(&d_fake, 0.0)?;
-            adam.zero_grad();
-            d_loss.f_backward()?;
-            adam.step()?;
-            Ok(CriticLosses {
-                d_loss: scalar(&d_loss)?,
-                d_real: mean(&d_real)?,
-                d_fake: mean(&d_fake)?,
-                gp: None,
-                ac_real: None,
-            })
+            (d_loss, mean(&d_real)?, mean(&d_fake)?, None, None)
         }
         StepLoss::WganGp { lambda } => {
             let d_real = discriminator.forward(real).f_mean(Kind::Float)?;
             let d_fake = discriminator.forward(fake).f_mean(Kind::Float)?;
             let gp = gradient_penalty(discriminator, real, fake)?;
             let d_loss = (&d_fake - &d_real) + &gp * lambda;
-            adam.zero_grad();
-            d_loss.f_backward()?;
-            adam.step()?;
-            Ok(CriticLosses {
-                d_loss: scalar(&d_loss)?,
-                d_real: scalar(&d_real)?,
-                d_fake: scalar(&d_fake)?,
-                gp: Some(scalar(&gp)?),
-                ac_real: None,
-            })
+            (d_loss, scalar(&d_real)?, scalar(&d_fake)?, Some(gp), None)
         }
         StepLoss::AcWganGp { lambda } => {
             let (d_real, classes_real) = discriminator.forward_with_classes(real);
@@ -148,18 +130,26 @@ pub fn critic_update(
             let ac = cross_entropy(classes_real, batch.real_labels)?;
             let gp = gradient_penalty(discriminator, real, fake)?;
             let d_loss = (&d_fake - &d_real) + &gp * lambda + &ac * AC_SCALE_D;
-            adam.zero_grad();
-            d_loss.f_backward()?;
-            adam.step()?;
-            Ok(CriticLosses {
-                d_loss: scalar(&d_loss)?,
-                d_real: scalar(&d_real)?,
-                d_fake: scalar(&d_fake)?,
-                gp: Some(scalar(&gp)?),
-                ac_real: Some(scalar(&ac)?),
-            })
+            (
+                d_loss,
+                scalar(&d_real)?,
+                scalar(&d_fake)?,
+                Some(gp),
+                Some(ac),
+            )
         }
-    }
+    };
+
+    adam.zero_grad();
+    d_loss.f_backward()?;
+    adam.step()?;
+    Ok(CriticLosses {
+        d_loss: scalar(&d_loss)?,
+        d_real,
+        d_fake,
+        gp: gp.as_ref().map(scalar).transpose()?,
+        ac_real: ac.as_ref().map(scalar).transpose()?,
+    })
 }
 
 /// Makes one update of the generator with `adam` through `discriminator` on `fake`, the
