@@ -8,7 +8,7 @@ use crate::gemm::{gemm, pack_len, Dims, GemmRoute, LeF16, LeF32, Strides, Weight
 /// handful of columns.
 const GEMV_BELOW: usize = 4;
 
-/// Lanes of [`dot`]'s independent partial sums (one SIMD register of f32 on AVX).
+/// Lanes of [`dot_by`]'s independent partial sums (one SIMD register of f32 on AVX).
 const LANES: usize = 8;
 
 /// `y[b] = W x[b] + bias`, one dot product per weight row, for every storage of `W`, so
@@ -23,15 +23,96 @@ fn gemv<S: WeightSource>(
 ) {
     for (xb, yb) in x.chunks_exact(in_len).zip(y.chunks_exact_mut(out_len)) {
         for (o, v) in yb.iter_mut().enumerate() {
-            *v = dot(w, o * in_len, xb) + bias.f32_at(o);
+            *v = dot_by(|i| w.get(o * in_len + i), xb) + bias.f32_at(o);
         }
     }
 }
 
-/// Returns the dot product of weights `start..start + x.len()` with `x`, summed in
-/// [`LANES`] independent partial sums so that it vectorises, then added up.
+/// Rows of [`gemv_f32`] computed together: their partial sums are independent, so the
+/// additions of one row overlap those of the others instead of waiting on each other.
+const ROWS: usize = 4;
+
+/// [`gemv`] for aligned f32 weights: each row is sliced once, so the loops have no bounds
+/// checks and vectorise, and [`ROWS`] rows share each load of `x`. Each row's sums are
+/// formed in the same order as [`dot_by`]'s, so the bits match the other storages.
+fn gemv_f32(w: &[f32], bias: &Tensor<'_>, in_len: usize, out_len: usize, x: &[f32], y: &mut [f32]) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU was just checked to support AVX.
+        return unsafe { gemv_f32_avx(w, bias, in_len, out_len, x, y) };
+    }
+    gemv_f32_portable(w, bias, in_len, out_len, x, y);
+}
+
+/// [`gemv_f32_portable`] compiled for AVX: the same operations in the same order on
+/// 256-bit registers (no fused multiply-adds, which would change the rounding).
+///
+/// # Safety
+///
+/// The CPU must support AVX.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx")]
+unsafe fn gemv_f32_avx(
+    w: &[f32],
+    bias: &Tensor<'_>,
+    in_len: usize,
+    out_len: usize,
+    x: &[f32],
+    y: &mut [f32],
+) {
+    gemv_f32_portable(w, bias, in_len, out_len, x, y);
+}
+
 #[inline(always)]
-fn dot<S: WeightSource>(w: &S, start: usize, x: &[f32]) -> f32 {
+fn gemv_f32_portable(
+    w: &[f32],
+    bias: &Tensor<'_>,
+    in_len: usize,
+    out_len: usize,
+    x: &[f32],
+    y: &mut [f32],
+) {
+    let full = in_len - in_len % LANES;
+    let done = out_len - out_len % ROWS;
+    // `f32_at` is a call and a match per value, so an aligned bias is read directly.
+    let aligned_bias = bias.as_f32_slice();
+    let bias_at = |o: usize| aligned_bias.map_or_else(|| bias.f32_at(o), |b| b[o]);
+    for (xb, yb) in x.chunks_exact(in_len).zip(y.chunks_exact_mut(out_len)) {
+        let groups = w.chunks_exact(in_len * ROWS).zip(yb.chunks_exact_mut(ROWS));
+        for (g, (rows, ys)) in groups.enumerate() {
+            let mut acc = [[0.0f32; LANES]; ROWS];
+            for (c, xc) in xb[..full].chunks_exact(LANES).enumerate() {
+                for (r, acc_r) in acc.iter_mut().enumerate() {
+                    let at = r * in_len + c * LANES;
+                    for ((s, &wv), &q) in acc_r.iter_mut().zip(&rows[at..at + LANES]).zip(xc) {
+                        *s += wv * q;
+                    }
+                }
+            }
+            for (r, (v, acc_r)) in ys.iter_mut().zip(&acc).enumerate() {
+                let row = &rows[r * in_len..(r + 1) * in_len];
+                *v = finish(acc_r, &row[full..], &xb[full..]) + bias_at(g * ROWS + r);
+            }
+        }
+        let rest = w[done * in_len..].chunks_exact(in_len);
+        for ((o, v), row) in (done..).zip(&mut yb[done..]).zip(rest) {
+            *v = dot_by(|i| row[i], xb) + bias_at(o);
+        }
+    }
+}
+
+/// Adds up one row's partial sums and its last `in_len % LANES` products, in
+/// [`dot_by`]'s order.
+#[inline(always)]
+fn finish(acc: &[f32; LANES], w_tail: &[f32], x_tail: &[f32]) -> f32 {
+    let tail: f32 = w_tail.iter().zip(x_tail).map(|(w, q)| w * q).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Returns the dot product of weights `w(0..x.len())` with `x`, summed in [`LANES`]
+/// independent partial sums, then added up.
+#[inline(always)]
+fn dot_by(w: impl Fn(usize) -> f32, x: &[f32]) -> f32 {
     let mut acc = [0.0f32; LANES];
     let chunks = x.chunks_exact(LANES);
     let full = x.len() - chunks.remainder().len();
@@ -39,12 +120,11 @@ fn dot<S: WeightSource>(w: &S, start: usize, x: &[f32]) -> f32 {
         .remainder()
         .iter()
         .enumerate()
-        .map(|(i, q)| w.get(start + full + i) * q)
+        .map(|(i, q)| w(full + i) * q)
         .sum();
     for (c, b) in chunks.enumerate() {
-        let base = start + c * LANES;
         for (l, (s, &q)) in acc.iter_mut().zip(b).enumerate() {
-            *s += w.get(base + l) * q;
+            *s += w(c * LANES + l) * q;
         }
     }
     acc.iter().sum::<f32>() + tail
@@ -71,7 +151,7 @@ pub(crate) fn dense(
     let batch = x.len() / in_len;
     if batch < GEMV_BELOW {
         if let Some(ws) = w.as_f32_slice() {
-            gemv(&ws, bias, in_len, out_len, x, y);
+            gemv_f32(ws, bias, in_len, out_len, x, y);
         } else if w.dtype == DType::F16 {
             gemv(&LeF16(w.bytes), bias, in_len, out_len, x, y);
         } else {
@@ -89,6 +169,14 @@ pub(crate) fn dense(
         c: Strides::col_major(out_len),
     };
     gemm(route, d, w, x, y, pack);
+    if let Some(b) = bias.as_f32_slice() {
+        for row in y.chunks_exact_mut(out_len) {
+            for (v, &bo) in row.iter_mut().zip(b) {
+                *v += bo;
+            }
+        }
+        return;
+    }
     for row in y.chunks_exact_mut(out_len) {
         for (o, v) in row.iter_mut().enumerate() {
             *v += bias.f32_at(o);
