@@ -106,11 +106,21 @@ fn pack_a_block<S: WeightSource>(
     out: &mut [f32],
 ) {
     let panels = mb.div_ceil(MR);
+    // A column-major f32 `A` (a transposed convolution's weights) holds each panel column
+    // as `MR` contiguous values, which are copied as one run.
+    let runs = a.as_slice().filter(|_| d.a.rows == 1);
     for p in 0..panels {
         let panel = &mut out[p * kb * MR..(p + 1) * kb * MR];
         let rows = MR.min(mb - p * MR);
         for (kk, col) in panel.chunks_exact_mut(MR).enumerate() {
             let base = (ic + p * MR) * d.a.rows + (pc + kk) * d.a.cols;
+            if let Some(run) = runs
+                .and_then(|w| w.get(base..base + MR))
+                .filter(|_| rows == MR)
+            {
+                col.copy_from_slice(run);
+                continue;
+            }
             for (i, v) in col.iter_mut().enumerate() {
                 *v = if i < rows {
                     a.get(base + i * d.a.rows)
@@ -144,8 +154,21 @@ fn multiply_block(d: Dims, blk: Block, pack_a: &[f32], pack_b: &[f32], c: &mut [
             let tile = microkernel(pa, pb);
             let (i0, j0) = (blk.ic + ip * MR, blk.jc + jp * NR);
             for (i, tile_row) in tile.iter().enumerate().take(rows) {
+                let start = (i0 + i) * d.c.rows + j0 * d.c.cols;
+                if d.c.cols == 1 && cols == NR {
+                    // A whole tile row is contiguous in `C`, so it is written as one slice.
+                    let row = &mut c[start..start + NR];
+                    if blk.accumulate {
+                        for (o, &v) in row.iter_mut().zip(tile_row) {
+                            *o += v;
+                        }
+                    } else {
+                        row.copy_from_slice(tile_row);
+                    }
+                    continue;
+                }
                 for (j, &v) in tile_row.iter().enumerate().take(cols) {
-                    let at = (i0 + i) * d.c.rows + (j0 + j) * d.c.cols;
+                    let at = start + j * d.c.cols;
                     if blk.accumulate {
                         c[at] += v;
                     } else {
@@ -292,6 +315,13 @@ mod tests {
     #[test]
     fn blocked_one_by_one() {
         check(1, 1, 1, false, false, 3);
+    }
+
+    #[test]
+    fn blocked_whole_and_ragged_tiles() {
+        // Rows of whole tiles take the contiguous store, the ragged last column block not.
+        check(MR * 3, 7, NR * 4, false, false, 4);
+        check(MR * 3, 7, NR * 4 + 3, false, true, 5);
     }
 
     proptest! {

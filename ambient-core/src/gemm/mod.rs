@@ -75,12 +75,22 @@ impl Strides {
 pub(crate) trait WeightSource {
     /// Returns element `i` as f32.
     fn get(&self, i: usize) -> f32;
+
+    /// Returns the weights as an f32 slice where they are stored as one (aligned f32), so
+    /// that packing may copy runs of them instead of reading value by value.
+    fn as_slice(&self) -> Option<&[f32]> {
+        None
+    }
 }
 
 impl WeightSource for &[f32] {
     #[inline(always)]
     fn get(&self, i: usize) -> f32 {
         self[i]
+    }
+
+    fn as_slice(&self) -> Option<&[f32]> {
+        Some(self)
     }
 }
 
