@@ -32,46 +32,10 @@ fn gemv<S: WeightSource>(
 /// additions of one row overlap those of the others instead of waiting on each other.
 const ROWS: usize = 4;
 
-/// [`gemv`] for aligned f32 weights: each row is sliced once, so the loops have no bounds
-/// checks and vectorise, and [`ROWS`] rows share each load of `x`. Each row's sums are
-/// formed in the same order as [`dot_by`]'s, so the bits match the other storages.
+/// [`gemv`] for aligned f32 weights: each row is sliced once and [`ROWS`] rows share each
+/// load of `x`. Each row's sums are formed in the same order as [`dot_by`]'s, so the bits
+/// match the other storages.
 fn gemv_f32(w: &[f32], bias: &Tensor<'_>, in_len: usize, out_len: usize, x: &[f32], y: &mut [f32]) {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if std::is_x86_feature_detected!("avx") {
-        // SAFETY: the CPU was just checked to support AVX.
-        return unsafe { gemv_f32_avx(w, bias, in_len, out_len, x, y) };
-    }
-    gemv_f32_portable(w, bias, in_len, out_len, x, y);
-}
-
-/// [`gemv_f32_portable`] compiled for AVX: the same operations in the same order on
-/// 256-bit registers (no fused multiply-adds, which would change the rounding).
-///
-/// # Safety
-///
-/// The CPU must support AVX.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx")]
-unsafe fn gemv_f32_avx(
-    w: &[f32],
-    bias: &Tensor<'_>,
-    in_len: usize,
-    out_len: usize,
-    x: &[f32],
-    y: &mut [f32],
-) {
-    gemv_f32_portable(w, bias, in_len, out_len, x, y);
-}
-
-#[inline(always)]
-fn gemv_f32_portable(
-    w: &[f32],
-    bias: &Tensor<'_>,
-    in_len: usize,
-    out_len: usize,
-    x: &[f32],
-    y: &mut [f32],
-) {
     let full = in_len - in_len % LANES;
     let done = out_len - out_len % ROWS;
     // `f32_at` is a call and a match per value, so an aligned bias is read directly.
@@ -80,15 +44,7 @@ fn gemv_f32_portable(
     for (xb, yb) in x.chunks_exact(in_len).zip(y.chunks_exact_mut(out_len)) {
         let groups = w.chunks_exact(in_len * ROWS).zip(yb.chunks_exact_mut(ROWS));
         for (g, (rows, ys)) in groups.enumerate() {
-            let mut acc = [[0.0f32; LANES]; ROWS];
-            for (c, xc) in xb[..full].chunks_exact(LANES).enumerate() {
-                for (r, acc_r) in acc.iter_mut().enumerate() {
-                    let at = r * in_len + c * LANES;
-                    for ((s, &wv), &q) in acc_r.iter_mut().zip(&rows[at..at + LANES]).zip(xc) {
-                        *s += wv * q;
-                    }
-                }
-            }
+            let acc = group_sums(rows, &xb[..full], in_len);
             for (r, (v, acc_r)) in ys.iter_mut().zip(&acc).enumerate() {
                 let row = &rows[r * in_len..(r + 1) * in_len];
                 *v = finish(acc_r, &row[full..], &xb[full..]) + bias_at(g * ROWS + r);
@@ -98,6 +54,71 @@ fn gemv_f32_portable(
         for ((o, v), row) in (done..).zip(&mut yb[done..]).zip(rest) {
             *v = dot_by(|i| row[i], xb) + bias_at(o);
         }
+    }
+}
+
+/// Returns the [`LANES`] partial sums of each of the [`ROWS`] rows in `rows` (each
+/// `in_len` long) against `x`, which contains the whole chunks of the input.
+#[inline(always)]
+fn group_sums(rows: &[f32], x: &[f32], in_len: usize) -> [[f32; LANES]; ROWS] {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx") && rows.len() >= ROWS * in_len && x.len() <= in_len {
+        // SAFETY: the CPU supports AVX, and `rows` and `x` were checked to be as long as
+        // the kernel reads.
+        return unsafe { avx::group_sums(rows, x, in_len) };
+    }
+    let mut acc = [[0.0f32; LANES]; ROWS];
+    for (c, xc) in x.chunks_exact(LANES).enumerate() {
+        for (r, acc_r) in acc.iter_mut().enumerate() {
+            let at = r * in_len + c * LANES;
+            for ((s, &wv), &q) in acc_r.iter_mut().zip(&rows[at..at + LANES]).zip(xc) {
+                *s += wv * q;
+            }
+        }
+    }
+    acc
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod avx {
+    use super::{LANES, ROWS};
+    use core::arch::x86_64::{
+        _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps,
+    };
+
+    /// [`super::group_sums`] on 256-bit registers: a separate multiply and add per lane
+    /// (no fused multiply-add), in the same order, so the sums have the same bits. LLVM
+    /// had turned the portable loop into scalar multiplies and lane inserts.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX, `rows` must hold `ROWS * in_len` floats and `x` at most
+    /// `in_len`.
+    #[target_feature(enable = "avx")]
+    pub(super) unsafe fn group_sums(
+        rows: &[f32],
+        x: &[f32],
+        in_len: usize,
+    ) -> [[f32; LANES]; ROWS] {
+        const { assert!(LANES == 8) };
+        let mut out = [[0.0f32; LANES]; ROWS];
+        // SAFETY: chunk `c` reads `x[c..c + 8]` with `c + 8 <= x.len()` and
+        // `rows[r * in_len + c..][..8]`, inside `rows` because `x.len() <= in_len`; the
+        // stores write the 8 floats of one row of `out`.
+        unsafe {
+            let mut acc = [_mm256_setzero_ps(); ROWS];
+            for c in (0..x.len() - x.len() % LANES).step_by(LANES) {
+                let xv = _mm256_loadu_ps(x.as_ptr().add(c));
+                for (r, a) in acc.iter_mut().enumerate() {
+                    let wv = _mm256_loadu_ps(rows.as_ptr().add(r * in_len + c));
+                    *a = _mm256_add_ps(*a, _mm256_mul_ps(wv, xv));
+                }
+            }
+            for (row, a) in out.iter_mut().zip(acc) {
+                _mm256_storeu_ps(row.as_mut_ptr(), a);
+            }
+        }
+        out
     }
 }
 
