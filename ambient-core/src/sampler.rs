@@ -8,11 +8,12 @@
 //!
 //! # Generator and seeding
 //!
-//! The generator is PCG32 (`rand_pcg::Pcg32`, the 64-bit-state LCG with the XSH-RR output
-//! function), created as `Pcg32::new(seed, STREAM)` with the fixed stream constant
-//! [`STREAM`]. That constructor follows `pcg32_srandom_r` of the PCG reference code: the
-//! increment is `(STREAM << 1) | 1`, the state starts at 0, is stepped once, `seed` is
-//! added and the state is stepped again.
+//! The generator is PCG32 (the 64-bit-state LCG with the XSH-RR output function, the same
+//! sequence as `rand_pcg::Pcg32::new(seed, STREAM)`, which the tests check) with the fixed
+//! stream constant [`STREAM`]. Seeding follows `pcg32_srandom_r` of the PCG reference
+//! code: the increment is `(STREAM << 1) | 1`, the state starts at 0, is stepped once,
+//! `seed` is added and the state is stepped again. The crate carries its own copy so that
+//! [`Sampler::fill_u32`] can step four states at once.
 //!
 //! # Integer-to-float map
 //!
@@ -39,37 +40,113 @@
 //! which is SplitMix64 applied to `s + i * 0x9E37_79B9_7F4A_7C15` (wrapping). Each operator
 //! documents its own order of draws.
 
-use rand_core::RngCore;
-use rand_pcg::Pcg32;
-
 /// The PCG stream selector every measurement uses (the default stream of the PCG
 /// reference implementation's `pcg32_random_t` initialiser).
 pub const STREAM: u64 = 0xda3e_39cb_94b9_5bdb;
 
 const TWO_POW_MINUS_24: f32 = 1.0 / 16_777_216.0;
 
+/// The multiplier of PCG's 64-bit LCG.
+const MULTIPLIER: u64 = 6_364_136_223_846_793_005;
+
+/// Returns `(mul, add)` of the LCG step `s -> s * mul + add` composed `draws` times (PCG's
+/// `advance`, by repeated squaring in O(log draws) steps).
+fn jump(draws: u64, increment: u64) -> (u64, u64) {
+    let (mut acc_mul, mut acc_add) = (1u64, 0u64);
+    let (mut cur_mul, mut cur_add) = (MULTIPLIER, increment);
+    let mut left = draws;
+    while left > 0 {
+        if left & 1 == 1 {
+            acc_mul = acc_mul.wrapping_mul(cur_mul);
+            acc_add = acc_add.wrapping_mul(cur_mul).wrapping_add(cur_add);
+        }
+        cur_add = cur_mul.wrapping_add(1).wrapping_mul(cur_add);
+        cur_mul = cur_mul.wrapping_mul(cur_mul);
+        left >>= 1;
+    }
+    (acc_mul, acc_add)
+}
+
+/// PCG's XSH-RR output of one 64-bit state.
+#[inline(always)]
+fn output(state: u64) -> u32 {
+    let xorshifted = (((state >> 18) ^ state) >> 27) as u32;
+    xorshifted.rotate_right((state >> 59) as u32)
+}
+
+/// Returns the uniform value in `[0, 1)` that [`Sampler::uniform`] makes of the raw
+/// output `u`, for operators that draw their outputs in bulk with [`Sampler::fill_u32`].
+#[inline(always)]
+pub(crate) fn uniform_of(u: u32) -> f32 {
+    (u >> 8) as f32 * TWO_POW_MINUS_24
+}
+
 /// A deterministic source of θ draws, created from one 64-bit seed.
 #[derive(Clone, Debug)]
 pub struct Sampler {
-    rng: Pcg32,
+    state: u64,
+    increment: u64,
 }
 
 impl Sampler {
     /// Creates the sampler for `seed` (see the module docs for the exact seeding).
     pub fn new(seed: u64) -> Self {
-        Self {
-            rng: Pcg32::new(seed, STREAM),
-        }
+        let increment = (STREAM << 1) | 1;
+        let mut s = Self {
+            state: 0,
+            increment,
+        };
+        s.step();
+        s.state = s.state.wrapping_add(seed);
+        s.step();
+        s
+    }
+
+    #[inline(always)]
+    fn step(&mut self) {
+        self.state = self
+            .state
+            .wrapping_mul(MULTIPLIER)
+            .wrapping_add(self.increment);
     }
 
     /// Draws the next raw 32-bit output.
+    #[inline]
     pub fn next_u32(&mut self) -> u32 {
-        self.rng.next_u32()
+        let old = self.state;
+        self.step();
+        output(old)
+    }
+
+    /// Fills `out` with the next `out.len()` raw outputs, the same values as that many
+    /// [`Sampler::next_u32`] calls. Four states advance side by side, each by four steps,
+    /// so their multiplications overlap instead of each waiting for the one before.
+    pub fn fill_u32(&mut self, out: &mut [u32]) {
+        const LANES: usize = 4;
+        let mut chunks = out.chunks_exact_mut(LANES);
+        if chunks.len() > 0 {
+            let (mul, add) = jump(LANES as u64, self.increment);
+            let mut lanes = [0u64; LANES];
+            for lane in &mut lanes {
+                *lane = self.state;
+                self.step();
+            }
+            for chunk in &mut chunks {
+                for (o, lane) in chunk.iter_mut().zip(&mut lanes) {
+                    *o = output(*lane);
+                    *lane = lane.wrapping_mul(mul).wrapping_add(add);
+                }
+            }
+            self.state = lanes[0];
+        }
+        for o in chunks.into_remainder() {
+            *o = self.next_u32();
+        }
     }
 
     /// Draws a uniform value in `[0, 1)` with 24 bits of precision.
     pub fn uniform(&mut self) -> f32 {
-        (self.next_u32() >> 8) as f32 * TWO_POW_MINUS_24
+        uniform_of(self.next_u32())
     }
 
     /// Draws a uniform value in `(0, 1]` with 24 bits of precision.
@@ -111,7 +188,8 @@ impl Sampler {
     /// Operators use it to jump to a later part of their documented order of draws, for
     /// example to the column mask of Drop-Row-Col, without a buffer.
     pub fn skip(&mut self, draws: u64) {
-        self.rng.advance(draws);
+        let (mul, add) = jump(draws, self.increment);
+        self.state = self.state.wrapping_mul(mul).wrapping_add(add);
     }
 }
 
@@ -143,6 +221,34 @@ mod tests {
     }
 
     const PCG32_SEED42: [u32; 4] = [0x7130_66ea, 0x3c7a_0d56, 0xf424_216a, 0x25c8_9145];
+
+    #[test]
+    fn pcg32_matches_rand_pcg() {
+        use rand_core::RngCore;
+        for seed in [0u64, 1, 42, u64::MAX, 0x9e37_79b9_7f4a_7c15] {
+            let mut ours = Sampler::new(seed);
+            let mut theirs = rand_pcg::Pcg32::new(seed, STREAM);
+            for i in 0..1000 {
+                assert_eq!(ours.next_u32(), theirs.next_u32(), "seed {seed}, draw {i}");
+            }
+            ours.skip(12_345);
+            theirs.advance(12_345);
+            assert_eq!(ours.next_u32(), theirs.next_u32(), "seed {seed} after skip");
+        }
+    }
+
+    #[test]
+    fn fill_equals_drawing() {
+        for len in [0usize, 1, 3, 4, 5, 8, 13, 64, 257] {
+            let mut drawn = Sampler::new(9);
+            let want: std::vec::Vec<u32> = (0..len).map(|_| drawn.next_u32()).collect();
+            let mut filled = Sampler::new(9);
+            let mut got = std::vec![0u32; len];
+            filled.fill_u32(&mut got);
+            assert_eq!(got, want, "length {len}");
+            assert_eq!(filled.next_u32(), drawn.next_u32(), "next draw after {len}");
+        }
+    }
 
     #[test]
     fn uniform_is_in_unit_interval() {
