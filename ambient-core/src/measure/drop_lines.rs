@@ -3,8 +3,11 @@
 
 use super::MeasurementKind;
 use super::{check_len, check_probability, checked_image_len, MeasureError, Measurement};
-use crate::sampler::Sampler;
+use crate::sampler::{uniform_of, Sampler};
 use crate::Shape;
+
+/// Column factors drawn at a time with [`Sampler::fill_u32`] (256 bytes of stack).
+const LINE_CHUNK: usize = 64;
 
 /// The lines of the image that [`DropLines`] drops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -135,7 +138,8 @@ impl DropLines {
     /// Calls `visit(index, factor)` for every image value in storage order.
     ///
     /// The column factors are redrawn for every row from a copy of the channel's column
-    /// sampler, which costs `H·W` draws per channel but needs no buffer.
+    /// sampler, which costs `H·W` draws per channel but needs no buffer beyond one chunk of
+    /// [`LINE_CHUNK`] factors on the stack, drawn at a time with [`Sampler::fill_u32`].
     pub(crate) fn for_each_mask(&self, seed: u64, mut visit: impl FnMut(usize, f32)) {
         let Shape {
             channels,
@@ -150,6 +154,8 @@ impl DropLines {
             height
         };
 
+        let mut draws = [0u32; LINE_CHUNK];
+        let mut column_factors = [1.0f32; LINE_CHUNK];
         let mut index = 0;
         for c in 0..channels {
             let mut rows = self.line_sampler(seed, 0, height, c);
@@ -157,10 +163,23 @@ impl DropLines {
             for _ in 0..height {
                 let row_factor = self.line_factor(&mut rows, self.drops_rows());
                 let mut row_columns = columns.clone();
-                for _ in 0..width {
-                    let column_factor = self.line_factor(&mut row_columns, self.drops_columns());
-                    visit(index, row_factor * column_factor);
-                    index += 1;
+                for start in (0..width).step_by(LINE_CHUNK) {
+                    let factors = &mut column_factors[..LINE_CHUNK.min(width - start)];
+                    if self.drops_columns() {
+                        let chunk = &mut draws[..factors.len()];
+                        row_columns.fill_u32(chunk);
+                        for (f, &u) in factors.iter_mut().zip(chunk.iter()) {
+                            *f = if uniform_of(u) >= self.p {
+                                self.scale
+                            } else {
+                                0.0
+                            };
+                        }
+                    }
+                    for &f in factors.iter() {
+                        visit(index, row_factor * f);
+                        index += 1;
+                    }
                 }
             }
         }
@@ -184,7 +203,9 @@ impl Measurement for DropLines {
         check_len("x", self.len, x.len())?;
         check_len("y", self.len, y.len())?;
         self.for_each_mask(seed, |i, factor| {
-            y[i] = if factor == 0.0 { 0.0 } else { factor * x[i] };
+            // Both values are formed first, so this is a select and not a branch.
+            let scaled = factor * x[i];
+            y[i] = if factor == 0.0 { 0.0 } else { scaled };
         });
         Ok(())
     }
@@ -209,6 +230,52 @@ mod tests {
         let mut s = Sampler::new(seed);
         s.skip(skip);
         core::array::from_fn(|_| s.uniform() >= p)
+    }
+
+    #[test]
+    fn wide_rows_replay_documented_draws() {
+        // 70 columns cross a chunk of column draws. The row draws come first (one per row
+        // of each channel, or per row when shared), then the column draws the same way.
+        let shape = Shape::new(2, 3, 70);
+        let x: std::vec::Vec<f32> = (0..420).map(|i| i as f32 + 1.0).collect();
+        for lines in [Lines::Columns, Lines::RowsAndColumns] {
+            for per_channel in [true, false] {
+                let op = DropLines::new(shape, lines, 0.5, true, per_channel).unwrap();
+                let mut y = [f32::NAN; 420];
+                op.measure(&x, 4, &mut y).unwrap();
+
+                let drops_rows = lines == Lines::RowsAndColumns;
+                let row_draws = match (drops_rows, per_channel) {
+                    (false, _) => 0,
+                    (true, true) => 6,
+                    (true, false) => 3,
+                };
+                let draw = |k: usize| {
+                    let mut s = Sampler::new(4);
+                    s.skip(k as u64);
+                    if s.uniform() >= 0.5 {
+                        2.0
+                    } else {
+                        0.0
+                    }
+                };
+                for c in 0..2 {
+                    let within = if per_channel { c } else { 0 };
+                    for r in 0..3 {
+                        let row = if drops_rows {
+                            draw(within * 3 + r)
+                        } else {
+                            1.0
+                        };
+                        for col in 0..70 {
+                            let i = (c * 3 + r) * 70 + col;
+                            let want = row * draw(row_draws + within * 70 + col) * x[i];
+                            assert_eq!(y[i], want, "{lines:?} {per_channel} value {i}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
