@@ -155,26 +155,31 @@ impl DropLines {
         };
 
         let mut draws = [0u32; LINE_CHUNK];
-        let mut column_factors = [1.0f32; LINE_CHUNK];
+        let mut column_factors = [0.0f32; LINE_CHUNK];
         let mut index = 0;
         for c in 0..channels {
             let mut rows = self.line_sampler(seed, 0, height, c);
             let columns = self.line_sampler(seed, row_draws, width, c);
             for _ in 0..height {
                 let row_factor = self.line_factor(&mut rows, self.drops_rows());
+                if !self.drops_columns() {
+                    for _ in 0..width {
+                        visit(index, row_factor);
+                        index += 1;
+                    }
+                    continue;
+                }
                 let mut row_columns = columns.clone();
                 for start in (0..width).step_by(LINE_CHUNK) {
                     let factors = &mut column_factors[..LINE_CHUNK.min(width - start)];
-                    if self.drops_columns() {
-                        let chunk = &mut draws[..factors.len()];
-                        row_columns.fill_u32(chunk);
-                        for (f, &u) in factors.iter_mut().zip(chunk.iter()) {
-                            *f = if uniform_of(u) >= self.p {
-                                self.scale
-                            } else {
-                                0.0
-                            };
-                        }
+                    let chunk = &mut draws[..factors.len()];
+                    row_columns.fill_u32(chunk);
+                    for (f, &u) in factors.iter_mut().zip(chunk.iter()) {
+                        *f = if uniform_of(u) >= self.p {
+                            self.scale
+                        } else {
+                            0.0
+                        };
                     }
                     for &f in factors.iter() {
                         visit(index, row_factor * f);
