@@ -13,7 +13,8 @@ const MASK_CHUNK: usize = 64;
 /// reference code does, so that `E[y] = x`).
 ///
 /// θ is the mask, one value per image value (`0` or the kept scale), replicated across
-/// channels when the mask is shared. `y = θ ⊙ x`, and `output_len` equals the image size.
+/// channels when the mask is shared. `y = θ ⊙ x`, except that a dropped value is `+0.0`
+/// even where `x` is negative, infinite or NaN. `output_len` equals the image size.
 ///
 /// Order of draws: with `per_channel`, one uniform per value in storage order (channel,
 /// then row, then column); otherwise one uniform per pixel (row, then column), shared by

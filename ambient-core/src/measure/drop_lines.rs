@@ -32,7 +32,8 @@ pub enum Lines {
 /// column draws; otherwise one set of draws is shared by all channels.
 ///
 /// θ is the full mask, one value per image value in storage order (`0`, or the kept
-/// scale), and `y = θ ⊙ x` with `output_len` equal to the image size.
+/// scale), and `y = θ ⊙ x`, except that a dropped value is `+0.0` even where `x` is
+/// negative, infinite or NaN. `output_len` equals the image size.
 ///
 /// Order of draws, one uniform each: the row draws first, channel by channel (`C·H` draws,
 /// or `H` when shared), then the column draws, channel by channel (`C·W`, or `W`). Drop-Row
