@@ -7,7 +7,7 @@ use super::MeasureError;
 const MIN_VALUES_PER_THREAD: usize = 1 << 16;
 
 /// Calls `fill(i, row)` for every row `i` of `out`, `row_len` items each, on as many
-/// threads as the work and the machine allow. `values_per_row` is the number of θ values or
+/// threads as the work, the machine and libtorch's thread count allow. `values_per_row` is the number of θ values or
 /// index entries one row's `fill` writes. Stops at the first error.
 pub(super) fn fill_rows<T, F>(
     out: &mut [T],
@@ -24,8 +24,15 @@ where
     }
     let rows = out.len() / row_len;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // libtorch's thread count is what `--threads` sets, so jobs started with `--threads 1`
+    // side by side do not each spread their θ draws over every core.
+    let allowed = usize::try_from(tch::get_num_threads()).map_or(1, |n| n.max(1));
     let work = rows.saturating_mul(values_per_row);
-    let threads = cores.min(rows).min(work / MIN_VALUES_PER_THREAD).max(1);
+    let threads = cores
+        .min(allowed)
+        .min(rows)
+        .min(work / MIN_VALUES_PER_THREAD)
+        .max(1);
     if threads == 1 {
         return fill_sequential(out, row_len, 0, &fill);
     }
