@@ -63,19 +63,32 @@ impl BlockPixels {
         self.per_channel
     }
 
+    /// Returns whether the raw draw `u` keeps its value: its uniform reaches `p`.
+    fn keeps(&self, u: u32) -> bool {
+        uniform_of(u) >= self.p
+    }
+
+    /// Calls `visit(start, draws)` with the `count` raw mask draws of `seed` in order,
+    /// [`MASK_CHUNK`] at a time, `start` being the index of the chunk's first draw.
+    fn for_each_draw_chunk(&self, seed: u64, count: usize, mut visit: impl FnMut(usize, &[u32])) {
+        let mut sampler = Sampler::new(seed);
+        let mut draws = [0u32; MASK_CHUNK];
+        for start in (0..count).step_by(MASK_CHUNK) {
+            let chunk = &mut draws[..MASK_CHUNK.min(count - start)];
+            sampler.fill_u32(chunk);
+            visit(start, chunk);
+        }
+    }
+
     /// Calls `visit(index, kept)` for every image value, drawing the mask as the type
     /// documents. The visits are in storage order when each channel has its own mask; a
     /// shared mask visits pixel by pixel, every channel of a pixel together.
     pub(crate) fn for_each_mask(&self, seed: u64, mut visit: impl FnMut(usize, bool)) {
-        let mut sampler = Sampler::new(seed);
-        let mut draws = [0u32; MASK_CHUNK];
         let plane = self.shape.height * self.shape.width;
         let masks = if self.per_channel { self.len } else { plane };
-        for start in (0..masks).step_by(MASK_CHUNK) {
-            let chunk = &mut draws[..MASK_CHUNK.min(masks - start)];
-            sampler.fill_u32(chunk);
-            for (i, &u) in (start..).zip(chunk.iter()) {
-                let kept = uniform_of(u) >= self.p;
+        self.for_each_draw_chunk(seed, masks, |start, chunk| {
+            for (i, &u) in (start..).zip(chunk) {
+                let kept = self.keeps(u);
                 if self.per_channel {
                     visit(i, kept);
                     continue;
@@ -84,7 +97,7 @@ impl BlockPixels {
                     visit(c * plane + i, kept);
                 }
             }
-        }
+        });
     }
 }
 
@@ -105,18 +118,16 @@ impl Measurement for BlockPixels {
         check_len("x", self.len, x.len())?;
         check_len("y", self.len, y.len())?;
         if self.per_channel {
-            // The draws of a per-channel mask are in storage order, so the mask is applied
-            // in one pass over matching chunks, with no branch per value.
-            let mut sampler = Sampler::new(seed);
-            let mut draws = [0u32; MASK_CHUNK];
-            for (xc, yc) in x.chunks(MASK_CHUNK).zip(y.chunks_mut(MASK_CHUNK)) {
-                let chunk = &mut draws[..xc.len()];
-                sampler.fill_u32(chunk);
-                for ((yv, &xv), &u) in yc.iter_mut().zip(xc).zip(chunk.iter()) {
+            // The draws of a per-channel mask are in storage order, so each chunk of draws
+            // is applied to the matching slices of `x` and `y`, with no branch per value.
+            self.for_each_draw_chunk(seed, self.len, |start, chunk| {
+                let span = start..start + chunk.len();
+                let values = y[span.clone()].iter_mut().zip(&x[span]).zip(chunk);
+                for ((yv, &xv), &u) in values {
                     let scaled = xv * self.scale;
-                    *yv = if uniform_of(u) >= self.p { scaled } else { 0.0 };
+                    *yv = if self.keeps(u) { scaled } else { 0.0 };
                 }
-            }
+            });
             return Ok(());
         }
         self.for_each_mask(seed, |i, kept| {

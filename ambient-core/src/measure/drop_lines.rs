@@ -6,7 +6,7 @@ use super::{check_len, check_probability, checked_image_len, MeasureError, Measu
 use crate::sampler::{uniform_of, Sampler};
 use crate::Shape;
 
-/// Column factors drawn at a time with [`Sampler::fill_u32`] (256 bytes of stack).
+/// Column draws made at a time with [`Sampler::fill_u32`] (256 bytes of stack).
 const LINE_CHUNK: usize = 64;
 
 /// The lines of the image that [`DropLines`] drops.
@@ -127,9 +127,17 @@ impl DropLines {
     }
 
     fn line_factor(&self, sampler: &mut Sampler, drops: bool) -> f32 {
-        if !drops {
+        if drops {
+            self.factor_of(sampler.next_u32())
+        } else {
             1.0
-        } else if sampler.uniform() >= self.p {
+        }
+    }
+
+    /// Returns the factor of a dropped line for the raw draw `u`: the kept scale when its
+    /// uniform reaches `p`, else 0.
+    fn factor_of(&self, u: u32) -> f32 {
+        if uniform_of(u) >= self.p {
             self.scale
         } else {
             0.0
@@ -156,7 +164,6 @@ impl DropLines {
         };
 
         let mut draws = [0u32; LINE_CHUNK];
-        let mut column_factors = [0.0f32; LINE_CHUNK];
         let mut index = 0;
         for c in 0..channels {
             let mut rows = self.line_sampler(seed, 0, height, c);
@@ -172,18 +179,10 @@ impl DropLines {
                 }
                 let mut row_columns = columns.clone();
                 for start in (0..width).step_by(LINE_CHUNK) {
-                    let factors = &mut column_factors[..LINE_CHUNK.min(width - start)];
-                    let chunk = &mut draws[..factors.len()];
+                    let chunk = &mut draws[..LINE_CHUNK.min(width - start)];
                     row_columns.fill_u32(chunk);
-                    for (f, &u) in factors.iter_mut().zip(chunk.iter()) {
-                        *f = if uniform_of(u) >= self.p {
-                            self.scale
-                        } else {
-                            0.0
-                        };
-                    }
-                    for &f in factors.iter() {
-                        visit(index, row_factor * f);
+                    for &u in chunk.iter() {
+                        visit(index, row_factor * self.factor_of(u));
                         index += 1;
                     }
                 }
