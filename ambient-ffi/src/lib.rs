@@ -48,7 +48,7 @@
 //! build, features that other crates turn on for `ambient-core` (`alloc`, `std`) would be
 //! compiled into it. (Generation uses the blocked GEMM either way, so even such a build does
 //! not allocate in `ambient_model_generate`.) On x86-64 hosts, `--features std` builds the
-//! core with the standard library, which turns on its AVX and AVX2 kernels; without it the
+//! core with the standard library, which turns on its AVX and AVX2 kernels. Without it the
 //! library runs the portable kernels. Link line on Linux:
 //! `cc app.c -Iinclude target/release/libambient.a -lgcc_s -lutil -lrt -lpthread -lm -ldl
 //! -lc`; `examples/c/README.md` has the rest, including `thumbv7em-none-eabihf`.

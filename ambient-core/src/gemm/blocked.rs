@@ -106,8 +106,8 @@ fn pack_a_block<S: WeightSource>(
     out: &mut [f32],
 ) {
     let panels = mb.div_ceil(MR);
-    // A column-major f32 `A` (a transposed convolution's weights) holds each panel column
-    // as `MR` contiguous values, which are copied as one run.
+    // A column-major f32 `A` (a transposed convolution's weights) stores each panel column
+    // as `MR` contiguous values, so each is copied as one run.
     let runs = a.as_slice().filter(|_| d.a.rows == 1);
     for p in 0..panels {
         let panel = &mut out[p * kb * MR..(p + 1) * kb * MR];
