@@ -148,7 +148,7 @@ impl DropLines {
     ///
     /// The column factors are redrawn for every row from a copy of the channel's column
     /// sampler, which costs `H·W` draws per channel but needs no buffer beyond one chunk of
-    /// [`LINE_CHUNK`] factors on the stack, drawn at a time with [`Sampler::fill_u32`].
+    /// [`LINE_CHUNK`] raw draws on the stack, made at a time with [`Sampler::fill_u32`].
     pub(crate) fn for_each_mask(&self, seed: u64, mut visit: impl FnMut(usize, f32)) {
         let Shape {
             channels,
