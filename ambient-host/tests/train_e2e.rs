@@ -339,7 +339,7 @@ fn baseline_modes_and_paper_preset_run() {
 
 #[test]
 fn invalid_options_rejected() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 8] = [
         (
             &["--mode", "unmeasure", "--unmeasure", "wiener"],
             "convolve-noise",
@@ -349,6 +349,8 @@ fn invalid_options_rejected() {
         (&["--param", "q=1"], "the keys are"),
         (&["--batch", "0"], "--batch"),
         (&["--ema", "1"], "--ema"),
+        (&["--loss", "ac-wgan-gp"], "auxiliary classifier"),
+        (&["--gp-lambda", "5"], "no gradient penalty"),
     ];
     for (i, (args, expected)) in cases.iter().enumerate() {
         let run = scratch(&format!("invalid-{i}"));

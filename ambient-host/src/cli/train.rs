@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use ambient_host::device::{self, DeviceChoice};
 use ambient_host::model::{GeneratorArch, Preset};
 use ambient_host::train::{
-    open_run, CriticBatches, Mode, ProgressKind, TrainRequest, DEFAULT_MEASUREMENT,
+    open_run, CriticBatches, Loss, Mode, ProgressKind, TrainRequest, DEFAULT_MEASUREMENT,
 };
 use ambient_host::unmeasure::Repair;
 use anyhow::{bail, Context};
@@ -82,6 +82,13 @@ pub struct TrainArgs {
     /// discriminators with the non-saturating loss, else false.
     #[arg(long, value_name = "BOOL")]
     discriminator_batch_norm: Option<bool>,
+    /// The adversarial loss: non-saturating (sigmoid cross-entropy), wgan-gp (Wasserstein
+    /// with a gradient penalty taken on the discriminator's input, so in measurement space
+    /// in ambient mode) or ac-wgan-gp (wgan-gp with an auxiliary classifier; acwgan32
+    /// only). Default: the preset's (cpu: non-saturating; paper: wgan-gp for wgan28,
+    /// non-saturating for the conditional and 64×64 DCGANs; ac-wgan-gp for acwgan32).
+    #[arg(long, value_enum, value_name = "LOSS")]
+    loss: Option<Loss>,
     /// Adam learning rate of the generator (and of the discriminator unless --lr-d is
     /// given). Default 2e-4.
     #[arg(long, value_name = "RATE")]
@@ -99,10 +106,10 @@ pub struct TrainArgs {
     /// Adam β2 (cpu: 0.999, paper: 0.9999).
     #[arg(long)]
     beta2: Option<f64>,
-    /// Weight λ of the gradient penalty (paper preset). Default 10.
+    /// Weight λ of the gradient penalty of the wgan-gp and ac-wgan-gp losses. Default 10.
     #[arg(long, value_name = "LAMBDA")]
     gp_lambda: Option<f64>,
-    /// The discriminator's target for real examples with the cpu preset's loss; below 1
+    /// The discriminator's target for real examples with the non-saturating loss; below 1
     /// is one-sided label smoothing. Default 1.
     #[arg(long, value_name = "TARGET")]
     real_label: Option<f64>,
@@ -226,6 +233,7 @@ fn request(args: TrainArgs) -> TrainRequest {
         generator_steps: args.generator_steps,
         critic_batches: args.critic_batches,
         discriminator_batch_norm: args.discriminator_batch_norm,
+        loss: args.loss,
         lr_generator: args.lr,
         lr_discriminator: args.lr_discriminator,
         lr_decay_steps: args.lr_decay_steps,

@@ -36,9 +36,10 @@ impl Mode {
     }
 }
 
-/// The adversarial loss.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The adversarial loss (`--loss`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Loss {
     /// The non-saturating GAN loss: sigmoid cross-entropy on logits, with the generator
     /// maximising `log D(fake)`.
@@ -58,6 +59,12 @@ impl Loss {
             Self::WganGp => "wgan-gp",
             Self::AcWganGp => "ac-wgan-gp",
         }
+    }
+
+    /// Returns whether the critic's loss carries a gradient penalty, weighted by
+    /// `gp_lambda`.
+    pub fn has_penalty(self) -> bool {
+        matches!(self, Self::WganGp | Self::AcWganGp)
     }
 }
 

@@ -47,6 +47,8 @@ pub struct TrainRequest {
     pub critic_batches: Option<CriticBatches>,
     /// Whether the discriminator has batch normalisation.
     pub discriminator_batch_norm: Option<bool>,
+    /// The adversarial loss; `None` takes the preset's for the model.
+    pub loss: Option<Loss>,
     /// Generator learning rate.
     pub lr_generator: Option<f64>,
     /// Discriminator learning rate.
@@ -83,6 +85,10 @@ pub const DEFAULT_MEASUREMENT: &str = "block-pixels";
 /// The default seed.
 pub const DEFAULT_SEED: u64 = 0;
 
+/// The gradient penalty's default weight λ, as in the reference code and the WGAN-GP
+/// paper.
+pub const DEFAULT_GP_LAMBDA: f64 = 10.0;
+
 struct PresetDefaults {
     loss: Loss,
     steps: u64,
@@ -94,7 +100,6 @@ struct PresetDefaults {
     lr_decay_steps: u64,
     beta1: f64,
     beta2: f64,
-    gp_lambda: f64,
     ema: f64,
 }
 
@@ -114,7 +119,6 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             lr: 2e-4,
             beta1: 0.5,
             beta2: 0.9999,
-            gp_lambda: 0.0,
             ema: 0.0,
         },
         // The reference CelebA code makes two generator updates per discriminator update,
@@ -130,7 +134,6 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             lr: 2e-4,
             beta1: 0.5,
             beta2: 0.999,
-            gp_lambda: 0.0,
             ema: 0.0,
         },
         // The reference CIFAR-10 code decays the learning rate linearly to 0 over 100,000
@@ -151,7 +154,6 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             lr: 2e-4,
             beta1: 0.0,
             beta2: 0.9,
-            gp_lambda: 10.0,
             ema: 0.0,
         },
         (Preset::Cpu, _) => PresetDefaults {
@@ -165,7 +167,6 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             lr: 2e-4,
             beta1: 0.5,
             beta2: 0.999,
-            gp_lambda: 0.0,
             ema: 0.0,
         },
         (Preset::Paper, _) => PresetDefaults {
@@ -179,7 +180,6 @@ fn preset_defaults(preset: Preset, model: GeneratorArch) -> PresetDefaults {
             lr: 2e-4,
             beta1: 0.5,
             beta2: 0.9999,
-            gp_lambda: 10.0,
             ema: 0.0,
         },
     }
@@ -214,6 +214,7 @@ impl TrainRequest {
         self.critic_batches.get_or_insert(stored.critic_batches);
         self.discriminator_batch_norm
             .get_or_insert(stored.discriminator_batch_norm);
+        self.loss.get_or_insert(stored.loss);
         self.lr_generator.get_or_insert(stored.lr_generator);
         self.lr_discriminator.get_or_insert(stored.lr_discriminator);
         self.lr_decay_steps.get_or_insert(stored.lr_decay_steps);
@@ -263,8 +264,13 @@ pub fn resolve(
 
     let lr = request.lr_generator.unwrap_or(defaults.lr);
     let discriminator = DiscriminatorArch::for_model(generator, preset, &discriminator_input)?;
-    let discriminator_batch_norm =
-        resolve_discriminator_norm(request, discriminator, defaults.loss, batch)?;
+    let loss = resolve_loss(request, defaults.loss, generator, discriminator)?;
+    let discriminator_batch_norm = resolve_discriminator_norm(request, discriminator, loss, batch)?;
+    let default_gp_lambda = if loss.has_penalty() {
+        DEFAULT_GP_LAMBDA
+    } else {
+        0.0
+    };
     let config = TrainConfig {
         data: request
             .data
@@ -282,7 +288,7 @@ pub fn resolve(
         generator,
         discriminator,
         discriminator_batch_norm,
-        loss: defaults.loss,
+        loss,
         latent_dim,
         latent,
         image_shape: image_dims,
@@ -299,7 +305,7 @@ pub fn resolve(
         beta1: request.beta1.unwrap_or(defaults.beta1),
         beta2: request.beta2.unwrap_or(defaults.beta2),
         adam_eps: 1e-8,
-        gp_lambda: request.gp_lambda.unwrap_or(defaults.gp_lambda),
+        gp_lambda: request.gp_lambda.unwrap_or(default_gp_lambda),
         real_label: request.real_label.unwrap_or(1.0),
         ema: request.ema.unwrap_or(defaults.ema),
         seed: request.seed.unwrap_or(DEFAULT_SEED),
@@ -526,6 +532,56 @@ fn check_model(model: GeneratorArch, data: &TrainingData) -> Result<(), TrainErr
     Ok(())
 }
 
+/// Returns the adversarial loss: the requested one, or else the preset's for the model.
+/// The auxiliary-classifier loss needs the critic with an auxiliary classifier, and that
+/// critic trains with no other loss. The penalty weight and the real label apply only to
+/// the losses that have them; a value that would change nothing is refused.
+fn resolve_loss(
+    request: &TrainRequest,
+    default: Loss,
+    generator: GeneratorArch,
+    discriminator: DiscriminatorArch,
+) -> Result<Loss, TrainError> {
+    let loss = request.loss.unwrap_or(default);
+    let invalid = |option, reason: String| Err(TrainError::InvalidOption { option, reason });
+    let auxiliary = discriminator == DiscriminatorArch::ResnetCritic;
+    if auxiliary != (loss == Loss::AcWganGp) {
+        let reason = if auxiliary {
+            format!(
+                "{} trains its auxiliary classifier with the ac-wgan-gp loss only, not {}",
+                generator.name(),
+                loss.name()
+            )
+        } else {
+            format!(
+                "ac-wgan-gp needs a critic with an auxiliary classifier (--model acwgan32), \
+                 and {} has none",
+                generator.name()
+            )
+        };
+        return invalid("--loss", reason);
+    }
+    if request.gp_lambda.is_some_and(|l| l != 0.0) && !loss.has_penalty() {
+        return invalid(
+            "--gp-lambda",
+            format!(
+                "the {} loss has no gradient penalty; pass --loss wgan-gp",
+                loss.name()
+            ),
+        );
+    }
+    if request.real_label.is_some_and(|r| r != 1.0) && loss != Loss::NonSaturating {
+        return invalid(
+            "--real-label",
+            format!(
+                "the {} loss has no real label; only non-saturating has one",
+                loss.name()
+            ),
+        );
+    }
+    Ok(loss)
+}
+
 /// Returns whether the discriminator gets batch normalisation: as requested, or by
 /// default wherever the architecture has it and the loss is the non-saturating one. The
 /// gradient penalty of the WGAN losses is taken per example, which batch statistics
@@ -596,4 +652,82 @@ fn check_counts(request: &TrainRequest, batch: usize, examples: usize) -> Result
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loss_of(request: TrainRequest, discriminator: DiscriminatorArch) -> Result<Loss, String> {
+        let generator = match discriminator {
+            DiscriminatorArch::ResnetCritic => GeneratorArch::Acwgan32,
+            _ => GeneratorArch::Dcgan28,
+        };
+        let default = preset_defaults(Preset::Cpu, generator).loss;
+        resolve_loss(&request, default, generator, discriminator).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn loss_defaults_to_the_preset() {
+        let request = TrainRequest::default();
+        let conv = DiscriminatorArch::DcganConv;
+        assert_eq!(loss_of(request.clone(), conv), Ok(Loss::NonSaturating));
+        let critic = DiscriminatorArch::ResnetCritic;
+        assert_eq!(loss_of(request, critic), Ok(Loss::AcWganGp));
+    }
+
+    #[test]
+    fn wgan_gp_pairs_with_the_cpu_discriminator() {
+        let request = TrainRequest {
+            loss: Some(Loss::WganGp),
+            gp_lambda: Some(5.0),
+            ..Default::default()
+        };
+        let loss = loss_of(request, DiscriminatorArch::DcganConv);
+        assert_eq!(loss, Ok(Loss::WganGp));
+    }
+
+    #[test]
+    fn auxiliary_loss_needs_the_auxiliary_critic() {
+        let request = TrainRequest {
+            loss: Some(Loss::AcWganGp),
+            ..Default::default()
+        };
+        let error = loss_of(request, DiscriminatorArch::DcganConv).unwrap_err();
+        assert!(error.contains("auxiliary classifier"), "{error}");
+
+        let request = TrainRequest {
+            loss: Some(Loss::WganGp),
+            ..Default::default()
+        };
+        let error = loss_of(request, DiscriminatorArch::ResnetCritic).unwrap_err();
+        assert!(error.contains("ac-wgan-gp loss only"), "{error}");
+    }
+
+    #[test]
+    fn options_of_another_loss_are_refused() {
+        let request = TrainRequest {
+            gp_lambda: Some(10.0),
+            ..Default::default()
+        };
+        let error = loss_of(request, DiscriminatorArch::DcganConv).unwrap_err();
+        assert!(error.contains("--gp-lambda"), "{error}");
+
+        let request = TrainRequest {
+            loss: Some(Loss::WganGp),
+            real_label: Some(0.9),
+            ..Default::default()
+        };
+        let error = loss_of(request, DiscriminatorArch::DcganConv).unwrap_err();
+        assert!(error.contains("--real-label"), "{error}");
+
+        // The values a stored run of another loss holds are accepted when it resumes.
+        let request = TrainRequest {
+            gp_lambda: Some(0.0),
+            real_label: Some(1.0),
+            ..Default::default()
+        };
+        let loss = loss_of(request, DiscriminatorArch::DcganConv);
+        assert_eq!(loss, Ok(Loss::NonSaturating));
+    }
 }

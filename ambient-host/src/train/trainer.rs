@@ -626,6 +626,31 @@ mod tests {
     }
 
     #[test]
+    fn wgan_gp_trains_the_cpu_discriminator() {
+        let request = TrainRequest {
+            loss: Some(Loss::WganGp),
+            ..Default::default()
+        };
+        let mut trainer = tiny_run("wgan-gp", request);
+        let config = trainer.config();
+        assert_eq!(config.loss, Loss::WganGp);
+        assert_eq!(config.gp_lambda, crate::train::resolve::DEFAULT_GP_LAMBDA);
+        assert_eq!(
+            config.discriminator,
+            crate::model::DiscriminatorArch::DcganConv
+        );
+        assert!(!config.discriminator_batch_norm);
+
+        // The critic loss is D(fake) − D(real) + λ·GP, so with the step's outputs and
+        // penalty it is determined up to float rounding.
+        let losses = trainer.train_step(1).unwrap();
+        let gp = losses.gp.expect("a penalty is reported");
+        assert!(gp >= 0.0, "{gp}");
+        let expected = losses.d_fake - losses.d_real + 10.0 * gp;
+        assert!((losses.d_loss - expected).abs() < 1e-5, "{losses:?}");
+    }
+
+    #[test]
     fn learning_rate_follows_the_decay() {
         let request = TrainRequest {
             lr_generator: Some(1e-3),
