@@ -83,10 +83,11 @@ pub struct TrainArgs {
     #[arg(long, value_name = "BOOL")]
     discriminator_batch_norm: Option<bool>,
     /// The adversarial loss: non-saturating (sigmoid cross-entropy), wgan-gp (Wasserstein
-    /// with a gradient penalty taken on the discriminator's input, so in measurement space
-    /// in ambient mode) or ac-wgan-gp (wgan-gp with an auxiliary classifier; acwgan32
-    /// only). Default: the preset's (cpu: non-saturating; paper: wgan-gp for wgan28,
-    /// non-saturating for the conditional and 64×64 DCGANs; ac-wgan-gp for acwgan32).
+    /// with a gradient penalty on the discriminator's input, which is the measurement in
+    /// ambient mode) or ac-wgan-gp (wgan-gp with an auxiliary classifier, for acwgan32
+    /// only). Default: the preset's. The cpu preset trains with non-saturating. The paper
+    /// preset trains wgan28 with wgan-gp and the conditional and 64×64 DCGANs with
+    /// non-saturating, and acwgan32 always trains with ac-wgan-gp.
     #[arg(long, value_enum, value_name = "LOSS")]
     loss: Option<Loss>,
     /// Adam learning rate of the generator (and of the discriminator unless --lr-d is

@@ -85,8 +85,8 @@ pub const DEFAULT_MEASUREMENT: &str = "block-pixels";
 /// The default seed.
 pub const DEFAULT_SEED: u64 = 0;
 
-/// The gradient penalty's default weight λ, as in the reference code and the WGAN-GP
-/// paper.
+/// The gradient penalty's default weight λ, the value the AmbientGAN reference code
+/// trains its MNIST and CIFAR-10 critics with.
 pub const DEFAULT_GP_LAMBDA: f64 = 10.0;
 
 struct PresetDefaults {
@@ -535,7 +535,7 @@ fn check_model(model: GeneratorArch, data: &TrainingData) -> Result<(), TrainErr
 /// Returns the adversarial loss: the requested one, or else the preset's for the model.
 /// The auxiliary-classifier loss needs the critic with an auxiliary classifier, and that
 /// critic trains with no other loss. The penalty weight and the real label apply only to
-/// the losses that have them; a value that would change nothing is refused.
+/// the losses that have them, so a value that would change nothing is rejected.
 fn resolve_loss(
     request: &TrainRequest,
     default: Loss,
@@ -705,7 +705,7 @@ mod tests {
     }
 
     #[test]
-    fn options_of_another_loss_are_refused() {
+    fn other_loss_options_rejected() {
         let request = TrainRequest {
             gp_lambda: Some(10.0),
             ..Default::default()
@@ -721,7 +721,7 @@ mod tests {
         let error = loss_of(request, DiscriminatorArch::DcganConv).unwrap_err();
         assert!(error.contains("--real-label"), "{error}");
 
-        // The values a stored run of another loss holds are accepted when it resumes.
+        // A stored run of another loss contains these values, and they are accepted on resume.
         let request = TrainRequest {
             gp_lambda: Some(0.0),
             real_label: Some(1.0),
