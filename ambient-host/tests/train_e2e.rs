@@ -339,7 +339,7 @@ fn baseline_modes_and_paper_preset_run() {
 
 #[test]
 fn invalid_options_rejected() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
         (
             &["--mode", "unmeasure", "--unmeasure", "wiener"],
             "convolve-noise",
@@ -351,6 +351,7 @@ fn invalid_options_rejected() {
         (&["--ema", "1"], "--ema"),
         (&["--loss", "ac-wgan-gp"], "auxiliary classifier"),
         (&["--gp-lambda", "5"], "no gradient penalty"),
+        (&["--loss", "wgan-gp", "--gp-every", "0"], "--gp-every"),
     ];
     for (i, (args, expected)) in cases.iter().enumerate() {
         let run = scratch(&format!("invalid-{i}"));

@@ -169,6 +169,11 @@ pub struct TrainConfig {
     pub adam_eps: f64,
     /// Gradient penalty weight λ (WGAN-GP only).
     pub gp_lambda: f64,
+    /// Critic updates per gradient penalty: the penalty is taken on every `gp_every`-th
+    /// update with weight `λ · gp_every` and skipped on the others. Runs from before the
+    /// option take it on every update.
+    #[serde(default = "one")]
+    pub gp_every: u32,
     /// Target of the discriminator on real examples (1 without label smoothing).
     pub real_label: f64,
     /// Decay of the generator's moving average, which samples, evaluation and export use;
@@ -209,6 +214,17 @@ const RESUMABLE_FIELDS: [&str; 7] = [
 ];
 
 impl TrainConfig {
+    /// Returns the penalty weight of critic update `update` (from 1, counted over the run):
+    /// `λ · gp_every` on every `gp_every`-th update, starting with the first, else 0.
+    pub fn gp_weight(&self, update: u64) -> f64 {
+        let every = u64::from(self.gp_every.max(1));
+        if update.saturating_sub(1) % every == 0 {
+            self.gp_lambda * every as f64
+        } else {
+            0.0
+        }
+    }
+
     /// Returns the factor of both learning rates at step `step` (from 1): 1 without decay,
     /// else `max(0, 1 − (step − 1) / lr_decay_steps)`.
     pub fn lr_factor(&self, step: u64) -> f64 {
@@ -302,6 +318,20 @@ mod tests {
         assert_eq!(config.generator_steps, 1);
         assert_eq!(config.critic_batches, CriticBatches::Shared);
         assert_eq!(config.lr_decay_steps, 0);
+    }
+
+    #[test]
+    fn gp_weight_every_nth_update() {
+        let mut config: TrainConfig = serde_json::from_str(CONFIG_V0).unwrap();
+        assert_eq!(config.gp_every, 1);
+        config.gp_lambda = 10.0;
+        assert_eq!(config.gp_weight(1), 10.0);
+        assert_eq!(config.gp_weight(2), 10.0);
+
+        // Every 4th update from the first, weighted 4λ: updates 1, 5, 9...
+        config.gp_every = 4;
+        let weights: Vec<f64> = (1..=9).map(|u| config.gp_weight(u)).collect();
+        assert_eq!(weights, [40.0, 0.0, 0.0, 0.0, 40.0, 0.0, 0.0, 0.0, 40.0]);
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub struct TrainRequest {
     pub beta2: Option<f64>,
     /// Gradient penalty weight.
     pub gp_lambda: Option<f64>,
+    /// Critic updates per gradient penalty.
+    pub gp_every: Option<u32>,
     /// Discriminator target on real examples.
     pub real_label: Option<f64>,
     /// Decay of the generator's moving average (0: none).
@@ -221,6 +223,7 @@ impl TrainRequest {
         self.beta1.get_or_insert(stored.beta1);
         self.beta2.get_or_insert(stored.beta2);
         self.gp_lambda.get_or_insert(stored.gp_lambda);
+        self.gp_every.get_or_insert(stored.gp_every);
         self.real_label.get_or_insert(stored.real_label);
         self.ema.get_or_insert(stored.ema);
         self.seed.get_or_insert(stored.seed);
@@ -306,6 +309,7 @@ pub fn resolve(
         beta2: request.beta2.unwrap_or(defaults.beta2),
         adam_eps: 1e-8,
         gp_lambda: request.gp_lambda.unwrap_or(default_gp_lambda),
+        gp_every: request.gp_every.unwrap_or(1),
         real_label: request.real_label.unwrap_or(1.0),
         ema: request.ema.unwrap_or(defaults.ema),
         seed: request.seed.unwrap_or(DEFAULT_SEED),
@@ -534,8 +538,9 @@ fn check_model(model: GeneratorArch, data: &TrainingData) -> Result<(), TrainErr
 
 /// Returns the adversarial loss: the requested one, or else the preset's for the model.
 /// The auxiliary-classifier loss needs the critic with an auxiliary classifier, and that
-/// critic trains with no other loss. The penalty weight and the real label apply only to
-/// the losses that have them, so a value that would change nothing is rejected.
+/// critic trains with no other loss. The penalty's weight and period and the real label
+/// apply only to the losses that have them, so a value that would change nothing is
+/// rejected.
 fn resolve_loss(
     request: &TrainRequest,
     default: Loss,
@@ -564,6 +569,19 @@ fn resolve_loss(
     if request.gp_lambda.is_some_and(|l| l != 0.0) && !loss.has_penalty() {
         return invalid(
             "--gp-lambda",
+            format!(
+                "the {} loss has no gradient penalty; pass --loss wgan-gp",
+                loss.name()
+            ),
+        );
+    }
+    if request.gp_every == Some(0) {
+        let reason = "must be at least 1 (1 takes the penalty on every update)";
+        return invalid("--gp-every", reason.into());
+    }
+    if request.gp_every.is_some_and(|n| n != 1) && !loss.has_penalty() {
+        return invalid(
+            "--gp-every",
             format!(
                 "the {} loss has no gradient penalty; pass --loss wgan-gp",
                 loss.name()
@@ -681,6 +699,7 @@ mod tests {
         let request = TrainRequest {
             loss: Some(Loss::WganGp),
             gp_lambda: Some(5.0),
+            gp_every: Some(4),
             ..Default::default()
         };
         let loss = loss_of(request, DiscriminatorArch::DcganConv);
@@ -721,9 +740,25 @@ mod tests {
         let error = loss_of(request, DiscriminatorArch::DcganConv).unwrap_err();
         assert!(error.contains("--real-label"), "{error}");
 
+        let request = TrainRequest {
+            gp_every: Some(4),
+            ..Default::default()
+        };
+        let error = loss_of(request, DiscriminatorArch::DcganConv).unwrap_err();
+        assert!(error.contains("--gp-every"), "{error}");
+
+        let request = TrainRequest {
+            loss: Some(Loss::WganGp),
+            gp_every: Some(0),
+            ..Default::default()
+        };
+        let error = loss_of(request, DiscriminatorArch::DcganConv).unwrap_err();
+        assert!(error.contains("at least 1"), "{error}");
+
         // A stored run of another loss contains these values, and they are accepted on resume.
         let request = TrainRequest {
             gp_lambda: Some(0.0),
+            gp_every: Some(1),
             real_label: Some(1.0),
             ..Default::default()
         };

@@ -119,24 +119,24 @@ pub fn critic_update(
         StepLoss::WganGp { lambda } => {
             let d_real = discriminator.forward(real).f_mean(Kind::Float)?;
             let d_fake = discriminator.forward(fake).f_mean(Kind::Float)?;
-            let gp = gradient_penalty(discriminator, real, fake)?;
-            let d_loss = (&d_fake - &d_real) + &gp * lambda;
-            (d_loss, scalar(&d_real)?, scalar(&d_fake)?, Some(gp), None)
+            let mut d_loss = &d_fake - &d_real;
+            let gp = penalty(discriminator, real, fake, lambda)?;
+            if let Some(gp) = &gp {
+                d_loss = d_loss + gp * lambda;
+            }
+            (d_loss, scalar(&d_real)?, scalar(&d_fake)?, gp, None)
         }
         StepLoss::AcWganGp { lambda } => {
             let (d_real, classes_real) = discriminator.forward_with_classes(real);
             let d_real = d_real.f_mean(Kind::Float)?;
             let d_fake = discriminator.forward(fake).f_mean(Kind::Float)?;
             let ac = cross_entropy(classes_real, batch.real_labels)?;
-            let gp = gradient_penalty(discriminator, real, fake)?;
-            let d_loss = (&d_fake - &d_real) + &gp * lambda + &ac * AC_SCALE_D;
-            (
-                d_loss,
-                scalar(&d_real)?,
-                scalar(&d_fake)?,
-                Some(gp),
-                Some(ac),
-            )
+            let mut d_loss = (&d_fake - &d_real) + &ac * AC_SCALE_D;
+            let gp = penalty(discriminator, real, fake, lambda)?;
+            if let Some(gp) = &gp {
+                d_loss = d_loss + gp * lambda;
+            }
+            (d_loss, scalar(&d_real)?, scalar(&d_fake)?, gp, Some(ac))
         }
     };
 
@@ -196,6 +196,21 @@ fn cross_entropy(logits: Option<Tensor>, labels: Option<&Tensor>) -> Result<Tens
         reason: "the ac-wgan-gp loss needs a conditional model and labelled images".into(),
     })?;
     Ok(logits.f_cross_entropy_loss::<Tensor>(labels, None, Reduction::Mean, -100, 0.0)?)
+}
+
+/// Returns the gradient penalty when its weight `lambda` is not 0, and `None` without
+/// computing it otherwise: the updates between two penalties of `--gp-every` skip its
+/// second backward pass.
+fn penalty(
+    discriminator: &dyn Discriminator,
+    real: &Tensor,
+    fake: &Tensor,
+    lambda: f64,
+) -> Result<Option<Tensor>, TrainError> {
+    if lambda == 0.0 {
+        return Ok(None);
+    }
+    gradient_penalty(discriminator, real, fake).map(Some)
 }
 
 fn gradient_penalty(
@@ -299,6 +314,40 @@ mod tests {
         let fake = Tensor::randn([6, 1, 1, 2], options);
         let gp = gradient_penalty(&critic, &real, &fake).unwrap();
         assert!((gp.double_value(&[]) - 16.0).abs() < 1e-4, "{gp}");
+    }
+
+    #[test]
+    fn zero_weight_skips_the_penalty() {
+        let vars = tch::nn::VarStore::new(Device::Cpu);
+        let weight = vars.root().zeros("w", &[2, 1]);
+        let critic = RecordingCritic {
+            weight,
+            calls: Default::default(),
+        };
+        let mut adam = Adam::new(&vars, 1e-3, 0.5, 0.999, 1e-8);
+        let options = (Kind::Float, Device::Cpu);
+        let real = Tensor::ones([3, 2], options);
+        let fake = Tensor::zeros([3, 2], options);
+        let batch = CriticBatch {
+            real: &real,
+            fake: &fake,
+            real_labels: None,
+        };
+
+        // With λ = 0 the critic sees the real and the generated batch only.
+        let skipped = critic_update(StepLoss::WganGp { lambda: 0.0 }, &critic, &mut adam, batch);
+        let skipped = skipped.unwrap();
+        assert_eq!(*critic.calls.borrow(), [3, 3]);
+        assert_eq!(skipped.gp, None);
+        assert_eq!(skipped.d_loss, skipped.d_fake - skipped.d_real);
+
+        // With λ > 0 a third call scores the interpolated batch.
+        let taken = critic_update(StepLoss::WganGp { lambda: 2.0 }, &critic, &mut adam, batch);
+        let taken = taken.unwrap();
+        assert_eq!(*critic.calls.borrow(), [3, 3, 3, 3, 3]);
+        let gp = taken.gp.expect("a penalty is reported");
+        let expected = taken.d_fake - taken.d_real + 2.0 * gp;
+        assert!((taken.d_loss - expected).abs() < 1e-6, "{taken:?}");
     }
 
     #[test]

@@ -213,8 +213,10 @@ impl Trainer {
     }
 
     /// Returns the step's adversarial loss with its weights.
-    fn step_loss(&self) -> StepLoss {
-        let lambda = self.config.gp_lambda;
+    /// Returns the loss of critic update `update` (from 1, counted over the run), whose
+    /// penalty weight follows `--gp-every`.
+    fn step_loss(&self, update: u64) -> StepLoss {
+        let lambda = self.config.gp_weight(update);
         match self.config.loss {
             Loss::NonSaturating => StepLoss::NonSaturating {
                 real_label: self.config.real_label,
@@ -232,16 +234,20 @@ impl Trainer {
         self.adam_g.set_lr(self.config.lr_generator * factor);
         self.adam_d.set_lr(self.config.lr_discriminator * factor);
 
-        let loss = self.step_loss();
+        let per_step = u64::from(self.config.critic_steps.max(1));
+        let first_update = step.saturating_sub(1) * per_step + 1;
         let indices = critic_draws(step, self.config.critic_steps, self.config.critic_batches);
         let mut draw = self.draw(indices[0])?;
-        let mut critic = self.critic_update(loss, &draw)?;
-        for &index in &indices[1..] {
+        let mut critic = self.critic_update(self.step_loss(first_update), &draw)?;
+        for (update, &index) in (first_update + 1..).zip(&indices[1..]) {
             if index != draw.index {
                 draw = self.draw(index)?;
             }
-            critic = self.critic_update(loss, &draw)?;
+            critic = self.critic_update(self.step_loss(update), &draw)?;
         }
+
+        // The generator's loss does not use the penalty's weight.
+        let loss = self.step_loss(first_update);
 
         let mut g_loss = self.generator_update(loss, &draw)?;
         for _ in 1..self.config.generator_steps.max(1) {
@@ -648,6 +654,28 @@ mod tests {
         assert!(gp >= 0.0, "{gp}");
         let expected = losses.d_fake - losses.d_real + 10.0 * gp;
         assert!((losses.d_loss - expected).abs() < 1e-5, "{losses:?}");
+    }
+
+    #[test]
+    fn gp_every_skips_updates() {
+        let request = TrainRequest {
+            loss: Some(Loss::WganGp),
+            gp_every: Some(2),
+            critic_steps: Some(1),
+            ..Default::default()
+        };
+        let mut trainer = tiny_run("gp-every", request);
+        assert_eq!(trainer.config().gp_every, 2);
+
+        // Update 1 takes the penalty with weight 2λ = 20, update 2 skips it.
+        let first = trainer.train_step(1).unwrap();
+        let gp = first.gp.expect("update 1 takes the penalty");
+        let expected = first.d_fake - first.d_real + 20.0 * gp;
+        assert!((first.d_loss - expected).abs() < 1e-5, "{first:?}");
+        let second = trainer.train_step(2).unwrap();
+        assert_eq!(second.gp, None);
+        assert!((second.d_loss - (second.d_fake - second.d_real)).abs() < 1e-6);
+        assert!(trainer.train_step(3).unwrap().gp.is_some());
     }
 
     #[test]
