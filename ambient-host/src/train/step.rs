@@ -45,7 +45,7 @@ pub enum StepLoss {
     /// α ~ U(0, 1) per example, in the discriminator's input space (the measurement space
     /// in `ambient` mode), the norm over all non-batch dimensions.
     WganGp {
-        /// The penalty's weight λ.
+        /// The penalty's weight λ; 0 skips computing the penalty.
         lambda: f64,
     },
     /// ACWGAN-GP: the WGAN-GP critic loss plus [`AC_SCALE_D`] times the auxiliary
@@ -53,7 +53,7 @@ pub enum StepLoss {
     /// plus [`AC_SCALE_G`] times the cross-entropy of the generated batch against its
     /// classes.
     AcWganGp {
-        /// The penalty's weight λ.
+        /// The penalty's weight λ; 0 skips computing the penalty.
         lambda: f64,
     },
 }
@@ -334,20 +334,24 @@ mod tests {
             real_labels: None,
         };
 
-        // With λ = 0 the critic sees the real and the generated batch only.
-        let skipped = critic_update(StepLoss::WganGp { lambda: 0.0 }, &critic, &mut adam, batch);
-        let skipped = skipped.unwrap();
+        // With λ = 0 the critic scores the real and the generated batch only.
+        let without = critic_update(StepLoss::WganGp { lambda: 0.0 }, &critic, &mut adam, batch);
+        let without = without.unwrap();
         assert_eq!(*critic.calls.borrow(), [3, 3]);
-        assert_eq!(skipped.gp, None);
-        assert_eq!(skipped.d_loss, skipped.d_fake - skipped.d_real);
+        assert_eq!(without.gp, None);
+        assert_eq!(without.d_loss, without.d_fake - without.d_real);
 
         // With λ > 0 a third call scores the interpolated batch.
-        let taken = critic_update(StepLoss::WganGp { lambda: 2.0 }, &critic, &mut adam, batch);
-        let taken = taken.unwrap();
+        let with_penalty =
+            critic_update(StepLoss::WganGp { lambda: 2.0 }, &critic, &mut adam, batch);
+        let with_penalty = with_penalty.unwrap();
         assert_eq!(*critic.calls.borrow(), [3, 3, 3, 3, 3]);
-        let gp = taken.gp.expect("a penalty is reported");
-        let expected = taken.d_fake - taken.d_real + 2.0 * gp;
-        assert!((taken.d_loss - expected).abs() < 1e-6, "{taken:?}");
+        let gp = with_penalty.gp.expect("a penalty is reported");
+        let expected = with_penalty.d_fake - with_penalty.d_real + 2.0 * gp;
+        assert!(
+            (with_penalty.d_loss - expected).abs() < 1e-6,
+            "{with_penalty:?}"
+        );
     }
 
     #[test]
