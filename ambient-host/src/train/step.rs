@@ -119,11 +119,8 @@ pub fn critic_update(
         StepLoss::WganGp { lambda } => {
             let d_real = discriminator.forward(real).f_mean(Kind::Float)?;
             let d_fake = discriminator.forward(fake).f_mean(Kind::Float)?;
-            let mut d_loss = &d_fake - &d_real;
             let gp = penalty(discriminator, real, fake, lambda)?;
-            if let Some(gp) = &gp {
-                d_loss = d_loss + gp * lambda;
-            }
+            let d_loss = with_penalty(&d_fake - &d_real, gp.as_ref(), lambda);
             (d_loss, scalar(&d_real)?, scalar(&d_fake)?, gp, None)
         }
         StepLoss::AcWganGp { lambda } => {
@@ -131,11 +128,9 @@ pub fn critic_update(
             let d_real = d_real.f_mean(Kind::Float)?;
             let d_fake = discriminator.forward(fake).f_mean(Kind::Float)?;
             let ac = cross_entropy(classes_real, batch.real_labels)?;
-            let mut d_loss = (&d_fake - &d_real) + &ac * AC_SCALE_D;
             let gp = penalty(discriminator, real, fake, lambda)?;
-            if let Some(gp) = &gp {
-                d_loss = d_loss + gp * lambda;
-            }
+            let critic_loss = (&d_fake - &d_real) + &ac * AC_SCALE_D;
+            let d_loss = with_penalty(critic_loss, gp.as_ref(), lambda);
             (d_loss, scalar(&d_real)?, scalar(&d_fake)?, gp, Some(ac))
         }
     };
@@ -211,6 +206,14 @@ fn penalty(
         return Ok(None);
     }
     gradient_penalty(discriminator, real, fake).map(Some)
+}
+
+/// Returns `loss + lambda · gp`, or `loss` when the update took no penalty.
+fn with_penalty(loss: Tensor, gp: Option<&Tensor>, lambda: f64) -> Tensor {
+    match gp {
+        Some(gp) => loss + gp * lambda,
+        None => loss,
+    }
 }
 
 fn gradient_penalty(
@@ -342,16 +345,12 @@ mod tests {
         assert_eq!(without.d_loss, without.d_fake - without.d_real);
 
         // With λ > 0 a third call scores the interpolated batch.
-        let with_penalty =
-            critic_update(StepLoss::WganGp { lambda: 2.0 }, &critic, &mut adam, batch);
-        let with_penalty = with_penalty.unwrap();
+        let penalised = critic_update(StepLoss::WganGp { lambda: 2.0 }, &critic, &mut adam, batch);
+        let penalised = penalised.unwrap();
         assert_eq!(*critic.calls.borrow(), [3, 3, 3, 3, 3]);
-        let gp = with_penalty.gp.expect("a penalty is reported");
-        let expected = with_penalty.d_fake - with_penalty.d_real + 2.0 * gp;
-        assert!(
-            (with_penalty.d_loss - expected).abs() < 1e-6,
-            "{with_penalty:?}"
-        );
+        let gp = penalised.gp.expect("a penalty is reported");
+        let expected = penalised.d_fake - penalised.d_real + 2.0 * gp;
+        assert!((penalised.d_loss - expected).abs() < 1e-6, "{penalised:?}");
     }
 
     #[test]
