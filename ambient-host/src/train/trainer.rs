@@ -212,7 +212,6 @@ impl Trainer {
         Ok(())
     }
 
-    /// Returns the step's adversarial loss with its weights.
     /// Returns the loss of critic update `update` (from 1, counted over the run), whose
     /// penalty weight follows `--gp-every`.
     fn step_loss(&self, update: u64) -> StepLoss {
@@ -234,8 +233,7 @@ impl Trainer {
         self.adam_g.set_lr(self.config.lr_generator * factor);
         self.adam_d.set_lr(self.config.lr_discriminator * factor);
 
-        let per_step = u64::from(self.config.critic_steps.max(1));
-        let first_update = step.saturating_sub(1) * per_step + 1;
+        let first_update = first_critic_update(step, self.config.critic_steps);
         let indices = critic_draws(step, self.config.critic_steps, self.config.critic_batches);
         let mut draw = self.draw(indices[0])?;
         let mut critic = self.critic_update(self.step_loss(first_update), &draw)?;
@@ -435,10 +433,15 @@ fn critic_draws(step: u64, critic_steps: u32, batches: CriticBatches) -> Vec<u64
     match batches {
         CriticBatches::Shared => vec![step; count as usize],
         CriticBatches::Fresh => {
-            let first = step.saturating_sub(1) * count + 1;
+            let first = first_critic_update(step, critic_steps);
             (first..first + count).collect()
         }
     }
+}
+
+/// Returns the number (from 1, counted over the run) of step `step`'s first critic update.
+fn first_critic_update(step: u64, critic_steps: u32) -> u64 {
+    step.saturating_sub(1) * u64::from(critic_steps.max(1)) + 1
 }
 
 /// Returns `discriminator` bound to the real batch's labels of `draw` when it is
