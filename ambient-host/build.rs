@@ -5,6 +5,10 @@
 //! when it holds `libtorch_cuda.so` the library is linked with `--no-as-needed`: nothing in
 //! the binary calls into it directly, so the linker would otherwise drop it as unneeded and
 //! the program would silently see no CUDA device.
+//!
+//! It also compiles `csrc/autocast.cpp`, the switch for libtorch's CPU autocast that tch
+//! does not expose, against the headers beside that lib directory (`../include`, where
+//! both the PyTorch wheel and a libtorch download keep them).
 
 use std::env;
 use std::path::PathBuf;
@@ -12,12 +16,16 @@ use std::path::PathBuf;
 fn main() {
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=csrc/autocast.cpp");
 
     let Some(lib_dir) = env::var_os("DEP_TCH_LIBTORCH_LIB").map(PathBuf::from) else {
-        println!("cargo:warning=torch-sys gave no libtorch lib dir; no rpath recorded");
-        return;
+        panic!(
+            "torch-sys gave no libtorch lib dir (DEP_TCH_LIBTORCH_LIB), so neither the rpath \
+             nor the autocast switch can be built; run `. scripts/env.sh` first"
+        );
     };
 
+    compile_autocast(&lib_dir);
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib_dir.display());
     println!("cargo:rustc-env=AMBIENT_LIBTORCH_LIB={}", lib_dir.display());
 
@@ -29,4 +37,19 @@ fn main() {
     } else {
         println!("cargo:rustc-env=AMBIENT_LIBTORCH_CUDA=0");
     }
+}
+
+/// Compiles the autocast switch. The C++ ABI flag is left at the compiler's default, which
+/// matches the PyTorch wheels since 2.7; the two functions it calls take no library types
+/// whose layout depends on it.
+fn compile_autocast(lib_dir: &std::path::Path) {
+    let include = lib_dir.join("../include");
+    cc::Build::new()
+        .cpp(true)
+        .std("c++17")
+        .warnings(false)
+        .include(&include)
+        .include(include.join("torch/csrc/api/include"))
+        .file("csrc/autocast.cpp")
+        .compile("ambient_autocast");
 }

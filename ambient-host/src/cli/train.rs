@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use ambient_host::device::{self, DeviceChoice};
 use ambient_host::model::{GeneratorArch, Preset};
 use ambient_host::train::{
-    open_run, CriticBatches, Loss, Mode, ProgressKind, TrainRequest, DEFAULT_MEASUREMENT,
+    open_run, CriticBatches, Loss, Mode, Precision, ProgressKind, TrainRequest, DEFAULT_MEASUREMENT,
 };
 use ambient_host::unmeasure::Repair;
 use anyhow::{bail, Context};
@@ -116,6 +116,12 @@ pub struct TrainArgs {
     /// 1: every update.
     #[arg(long, value_name = "N")]
     gp_every: Option<u32>,
+    /// Arithmetic of the forward passes: f32, or bf16 (convolutions and matrix products in
+    /// bf16 under libtorch's CPU autocast; weights, optimiser state, losses and
+    /// measurements stay f32). bf16 is CPU-only and pays off on CPUs with bf16
+    /// instructions (AVX512-BF16, AMX). Default: f32.
+    #[arg(long, value_enum)]
+    precision: Option<Precision>,
     /// The discriminator's target for real examples with the non-saturating loss; below 1
     /// is one-sided label smoothing. Default 1.
     #[arg(long, value_name = "TARGET")]
@@ -248,6 +254,7 @@ fn request(args: TrainArgs) -> TrainRequest {
         beta2: args.beta2,
         gp_lambda: args.gp_lambda,
         gp_every: args.gp_every,
+        precision: args.precision,
         real_label: args.real_label,
         ema: args.ema,
         seed: args.seed,

@@ -6,15 +6,15 @@ use tch::Tensor;
 
 /// Applies the leaky ReLU: `x` where `x > 0`, else `slope·x`.
 ///
-/// tch's own `leaky_relu` has the fixed slope 0.01, so this runs libtorch's PReLU with one
-/// constant slope, a single kernel forward and backward, the same values as
-/// `torch.nn.functional.leaky_relu`. The gradient at `x = 0` is `slope` times the incoming
-/// one, as PyTorch's. The earlier form `max(x, slope·x)` cost five more kernels per
-/// backward pass (a quarter of a CPU-preset training step) and split the gradient at
-/// `x = 0` between its two arguments.
+/// tch's own `leaky_relu` has the fixed slope 0.01, so this multiplies `x` by the factor
+/// `max(sign(x), slope)`: 1 where `x > 0` and `slope` elsewhere (for `0 ≤ slope < 1`). The
+/// sign has no gradient, so the values and the gradient are those of
+/// `torch.nn.functional.leaky_relu`, including `slope` at `x = 0`, and the backward pass is
+/// one multiplication. Earlier forms cost more: `max(x, slope·x)` five more kernels per
+/// backward pass, PReLU with a constant weight a scalar backward kernel that took a tenth
+/// of a bf16 training step, and a mask through `where` a scalar forward kernel.
 pub fn leaky_relu(x: &Tensor, slope: f64) -> Tensor {
-    let weight = Tensor::full([1], slope, (x.kind(), x.device()));
-    x.prelu(&weight)
+    x * x.sign().clamp_min(slope)
 }
 
 /// Returns the output length of a convolution over `n` values with kernel `k`, stride `s`

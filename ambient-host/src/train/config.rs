@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use ambient_core::measure::{Interpolation, MeasurementKind, MeasurementParams};
 use serde::{Deserialize, Serialize};
 
+use super::precision::Precision;
 use crate::model::{DiscriminatorArch, GeneratorArch, LatentDistribution, Preset};
 
 /// The comparison the discriminator makes.
@@ -174,6 +175,9 @@ pub struct TrainConfig {
     /// option take it on every update.
     #[serde(default = "one")]
     pub gp_every: u32,
+    /// The arithmetic of the forward passes; f32 in runs from before the option.
+    #[serde(default)]
+    pub precision: Precision,
     /// Target of the discriminator on real examples (1 without label smoothing).
     pub real_label: f64,
     /// Decay of the generator's moving average, which samples, evaluation and export use;

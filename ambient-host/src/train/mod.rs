@@ -14,6 +14,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod ema;
 mod error;
+pub mod precision;
 pub mod progress;
 mod resolve;
 mod restore;
@@ -28,6 +29,7 @@ use tch::Device;
 
 pub use config::{CriticBatches, Loss, Mode, TrainConfig};
 pub use error::TrainError;
+pub use precision::Precision;
 pub use progress::ProgressKind;
 pub use resolve::{resolve, TrainRequest, DEFAULT_MEASUREMENT, DEFAULT_SEED};
 pub use restore::{load_generator, RunGenerator};

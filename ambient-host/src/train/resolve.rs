@@ -7,6 +7,7 @@ use ambient_core::measure::{MeasurementKind, MeasurementParams, Operator};
 use tch::Device;
 
 use super::config::{params_map, CriticBatches, Loss, Mode, TrainConfig};
+use super::precision::Precision;
 use super::TrainError;
 use crate::data::TrainingData;
 use crate::measure::TchMeasurement;
@@ -63,6 +64,8 @@ pub struct TrainRequest {
     pub gp_lambda: Option<f64>,
     /// Critic updates per gradient penalty.
     pub gp_every: Option<u32>,
+    /// The arithmetic of the forward passes.
+    pub precision: Option<Precision>,
     /// Discriminator target on real examples.
     pub real_label: Option<f64>,
     /// Decay of the generator's moving average (0: none).
@@ -224,6 +227,7 @@ impl TrainRequest {
         self.beta2.get_or_insert(stored.beta2);
         self.gp_lambda.get_or_insert(stored.gp_lambda);
         self.gp_every.get_or_insert(stored.gp_every);
+        self.precision.get_or_insert(stored.precision);
         self.real_label.get_or_insert(stored.real_label);
         self.ema.get_or_insert(stored.ema);
         self.seed.get_or_insert(stored.seed);
@@ -269,6 +273,8 @@ pub fn resolve(
     let discriminator = DiscriminatorArch::for_model(generator, preset, &discriminator_input)?;
     let loss = resolve_loss(request, defaults.loss, generator, discriminator)?;
     let discriminator_batch_norm = resolve_discriminator_norm(request, discriminator, loss, batch)?;
+    let precision = request.precision.unwrap_or_default();
+    precision.check_device(device)?;
     let default_gp_lambda = if loss.has_penalty() {
         DEFAULT_GP_LAMBDA
     } else {
@@ -310,6 +316,7 @@ pub fn resolve(
         adam_eps: 1e-8,
         gp_lambda: request.gp_lambda.unwrap_or(default_gp_lambda),
         gp_every: request.gp_every.unwrap_or(1),
+        precision,
         real_label: request.real_label.unwrap_or(1.0),
         ema: request.ema.unwrap_or(defaults.ema),
         seed: request.seed.unwrap_or(DEFAULT_SEED),

@@ -9,6 +9,7 @@ use serde::Serialize;
 use tch::{Kind, Reduction, Tensor};
 
 use super::adam::Adam;
+use super::precision::{Autocast, Precision};
 use super::TrainError;
 use crate::model::Discriminator;
 
@@ -101,24 +102,27 @@ impl CriticLosses {
     }
 }
 
-/// Makes one update of `discriminator` with `adam` on `batch` under `loss`.
+/// Makes one update of `discriminator` with `adam` on `batch` under `loss`, its forward
+/// passes (the penalty's included) in `precision`.
 pub fn critic_update(
     loss: StepLoss,
     discriminator: &dyn Discriminator,
     adam: &mut Adam,
     batch: CriticBatch<'_>,
+    precision: Precision,
 ) -> Result<CriticLosses, TrainError> {
     let (real, fake) = (batch.real, batch.fake);
+    let scope = Autocast::enter(precision)?;
     let (d_loss, d_real, d_fake, gp, ac) = match loss {
         StepLoss::NonSaturating { real_label } => {
-            let d_real = discriminator.forward(real);
-            let d_fake = discriminator.forward(fake);
+            let d_real = score(discriminator, real)?;
+            let d_fake = score(discriminator, fake)?;
             let d_loss = bce(&d_real, real_label)? + bce(&d_fake, 0.0)?;
             (d_loss, mean(&d_real)?, mean(&d_fake)?, None, None)
         }
         StepLoss::WganGp { lambda } => {
-            let d_real = discriminator.forward(real).f_mean(Kind::Float)?;
-            let d_fake = discriminator.forward(fake).f_mean(Kind::Float)?;
+            let d_real = score(discriminator, real)?.f_mean(Kind::Float)?;
+            let d_fake = score(discriminator, fake)?.f_mean(Kind::Float)?;
             let gp = penalty(discriminator, real, fake, lambda)?;
             let d_loss = with_penalty(&d_fake - &d_real, gp.as_ref(), lambda);
             (d_loss, scalar(&d_real)?, scalar(&d_fake)?, gp, None)
@@ -126,7 +130,7 @@ pub fn critic_update(
         StepLoss::AcWganGp { lambda } => {
             let (d_real, classes_real) = discriminator.forward_with_classes(real);
             let d_real = d_real.f_mean(Kind::Float)?;
-            let d_fake = discriminator.forward(fake).f_mean(Kind::Float)?;
+            let d_fake = score(discriminator, fake)?.f_mean(Kind::Float)?;
             let ac = cross_entropy(classes_real, batch.real_labels)?;
             let gp = penalty(discriminator, real, fake, lambda)?;
             let critic_loss = (&d_fake - &d_real) + &ac * AC_SCALE_D;
@@ -134,6 +138,7 @@ pub fn critic_update(
             (d_loss, scalar(&d_real)?, scalar(&d_fake)?, gp, Some(ac))
         }
     };
+    drop(scope);
 
     adam.zero_grad();
     d_loss.f_backward()?;
@@ -150,23 +155,28 @@ pub fn critic_update(
 /// Makes one update of the generator with `adam` through `discriminator` on `fake`, the
 /// generated batch as the discriminator sees it, still attached to the generator's graph;
 /// `fake_labels` are the classes it was generated for (used by
-/// [`StepLoss::AcWganGp`] only). Returns the generator loss.
+/// [`StepLoss::AcWganGp`] only). The discriminator's forward pass runs in `precision`.
+/// Returns the generator loss.
 pub fn generator_update(
     loss: StepLoss,
     discriminator: &dyn Discriminator,
     adam: &mut Adam,
     fake: &Tensor,
     fake_labels: Option<&Tensor>,
+    precision: Precision,
 ) -> Result<f64, TrainError> {
+    let scope = Autocast::enter(precision)?;
     let g_loss = match loss {
-        StepLoss::NonSaturating { .. } => bce(&discriminator.forward(fake), 1.0)?,
-        StepLoss::WganGp { .. } => -discriminator.forward(fake).f_mean(Kind::Float)?,
+        StepLoss::NonSaturating { .. } => bce(&score(discriminator, fake)?, 1.0)?,
+        StepLoss::WganGp { .. } => -score(discriminator, fake)?.f_mean(Kind::Float)?,
         StepLoss::AcWganGp { .. } => {
             let (score, classes_fake) = discriminator.forward_with_classes(fake);
             let ac_fake = cross_entropy(classes_fake, fake_labels)?;
             -score.f_mean(Kind::Float)? + ac_fake * AC_SCALE_G
         }
     };
+    drop(scope);
+
     adam.zero_grad();
     g_loss.f_backward()?;
     adam.step()?;
@@ -228,12 +238,18 @@ fn gradient_penalty(
     let mixed = (real + (fake - real) * alpha)
         .f_detach()?
         .set_requires_grad(true);
-    let score = discriminator.forward(&mixed).f_sum(Kind::Float)?;
-    let grads = Tensor::f_run_backward(&[&score], &[&mixed], true, true)?;
+    let total = discriminator.forward(&mixed).f_sum(Kind::Float)?;
+    let grads = Tensor::f_run_backward(&[&total], &[&mixed], true, true)?;
     let norm = grads[0]
         .f_flatten(1, -1)?
         .f_norm_scalaropt_dim(2, [1i64].as_slice(), false)?;
     Ok((norm - 1.0).f_square()?.f_mean(Kind::Float)?)
+}
+
+/// Runs `discriminator` on `y` and returns its scores in f32, whatever the precision of
+/// its forward pass.
+fn score(discriminator: &dyn Discriminator, y: &Tensor) -> Result<Tensor, TrainError> {
+    Ok(discriminator.forward(y).f_to_kind(Kind::Float)?)
 }
 
 fn bce(logits: &Tensor, target: f64) -> Result<Tensor, TrainError> {
@@ -283,15 +299,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn each_call_sees_one_batch() {
+    /// A recording critic with a zero weight `[2, 1]` and an Adam over its variables,
+    /// which must outlive both.
+    fn recording_critic() -> (tch::nn::VarStore, RecordingCritic, Adam) {
         let vars = tch::nn::VarStore::new(Device::Cpu);
-        let weight = vars.root().zeros("w", &[2, 1]);
         let critic = RecordingCritic {
-            weight,
+            weight: vars.root().zeros("w", &[2, 1]),
             calls: Default::default(),
         };
-        let mut adam = Adam::new(&vars, 1e-3, 0.5, 0.999, 1e-8);
+        let adam = Adam::new(&vars, 1e-3, 0.5, 0.999, 1e-8);
+        (vars, critic, adam)
+    }
+
+    #[test]
+    fn each_call_sees_one_batch() {
+        let (_vars, critic, mut adam) = recording_critic();
         let options = (Kind::Float, Device::Cpu);
         // 3 real and 5 generated examples: a call that mixed them would see 8.
         let real = Tensor::randn([3, 2], options);
@@ -302,9 +324,9 @@ mod tests {
             real_labels: None,
         };
         let loss = StepLoss::NonSaturating { real_label: 1.0 };
-        critic_update(loss, &critic, &mut adam, batch).unwrap();
+        critic_update(loss, &critic, &mut adam, batch, Precision::F32).unwrap();
         assert_eq!(*critic.calls.borrow(), [3, 5]);
-        generator_update(loss, &critic, &mut adam, &fake, None).unwrap();
+        generator_update(loss, &critic, &mut adam, &fake, None, Precision::F32).unwrap();
         assert_eq!(*critic.calls.borrow(), [3, 5, 5]);
     }
 
@@ -321,13 +343,7 @@ mod tests {
 
     #[test]
     fn zero_weight_skips_the_penalty() {
-        let vars = tch::nn::VarStore::new(Device::Cpu);
-        let weight = vars.root().zeros("w", &[2, 1]);
-        let critic = RecordingCritic {
-            weight,
-            calls: Default::default(),
-        };
-        let mut adam = Adam::new(&vars, 1e-3, 0.5, 0.999, 1e-8);
+        let (_vars, critic, mut adam) = recording_critic();
         let options = (Kind::Float, Device::Cpu);
         let real = Tensor::ones([3, 2], options);
         let fake = Tensor::zeros([3, 2], options);
@@ -338,19 +354,55 @@ mod tests {
         };
 
         // With λ = 0 the critic scores the real and the generated batch only.
-        let without = critic_update(StepLoss::WganGp { lambda: 0.0 }, &critic, &mut adam, batch);
-        let without = without.unwrap();
+        let loss = StepLoss::WganGp { lambda: 0.0 };
+        let without = critic_update(loss, &critic, &mut adam, batch, Precision::F32).unwrap();
         assert_eq!(*critic.calls.borrow(), [3, 3]);
         assert_eq!(without.gp, None);
         assert_eq!(without.d_loss, without.d_fake - without.d_real);
 
         // With λ > 0 a third call scores the interpolated batch.
-        let penalised = critic_update(StepLoss::WganGp { lambda: 2.0 }, &critic, &mut adam, batch);
-        let penalised = penalised.unwrap();
+        let loss = StepLoss::WganGp { lambda: 2.0 };
+        let penalised = critic_update(loss, &critic, &mut adam, batch, Precision::F32).unwrap();
         assert_eq!(*critic.calls.borrow(), [3, 3, 3, 3, 3]);
         let gp = penalised.gp.expect("a penalty is reported");
         let expected = penalised.d_fake - penalised.d_real + 2.0 * gp;
         assert!((penalised.d_loss - expected).abs() < 1e-6, "{penalised:?}");
+    }
+
+    /// Runs one WGAN-GP update of the critic `D(y) = (3, 4) · y` on real examples 0.1 and
+    /// generated ones 0, and returns its losses.
+    fn update_in(precision: Precision) -> CriticLosses {
+        let (_vars, critic, mut adam) = recording_critic();
+        let mut weight = critic.weight.shallow_clone();
+        let w = Tensor::from_slice(&[3.0f32, 4.0]).view([2, 1]);
+        tch::no_grad(|| weight.copy_(&w));
+        let options = (Kind::Float, Device::Cpu);
+        let real = Tensor::full([4, 2], 0.1, options);
+        let fake = Tensor::zeros([4, 2], options);
+        let batch = CriticBatch {
+            real: &real,
+            fake: &fake,
+            real_labels: None,
+        };
+        let loss = StepLoss::WganGp { lambda: 1.0 };
+        let losses = critic_update(loss, &critic, &mut adam, batch, precision).unwrap();
+        assert_eq!(weight.kind(), Kind::Float);
+        losses
+    }
+
+    #[test]
+    fn bf16_rounds_the_scores_and_keeps_the_penalty() {
+        // In f32 the real score is 0.3 + 0.4 = 0.7. In bf16, 0.1 becomes 0.10009765625
+        // and the score 0.7007 rounds to 0.69921875.
+        let f32 = update_in(Precision::F32);
+        assert!((f32.d_real - 0.7).abs() < 1e-6, "{f32:?}");
+        let bf16 = update_in(Precision::Bf16);
+        assert_eq!(bf16.d_real, 0.69921875, "{bf16:?}");
+
+        // The input gradient of w · y is w = (3, 4), exact in bf16, so both penalties are
+        // (5 − 1)² = 16.
+        assert_eq!(f32.gp, Some(16.0));
+        assert_eq!(bf16.gp, Some(16.0));
     }
 
     #[test]
