@@ -597,7 +597,7 @@ fn for_display(images: &Tensor, range: ValueRange) -> Result<Tensor, TrainError>
 mod tests {
     use super::*;
     use crate::model::GeneratorArch;
-    use crate::train::{open_run, TrainRequest};
+    use crate::train::{open_run, Precision, TrainRequest};
 
     #[test]
     fn critic_draws_per_update() {
@@ -692,6 +692,59 @@ mod tests {
         assert_eq!(second.gp, None);
         assert!((second.d_loss - (second.d_fake - second.d_real)).abs() < 1e-6);
         assert!(trainer.train_step(3).unwrap().gp.is_some());
+    }
+
+    #[test]
+    fn generator_update_leaves_the_critic_alone() {
+        let request = TrainRequest {
+            loss: Some(Loss::WganGp),
+            ..Default::default()
+        };
+        let mut trainer = tiny_run("frozen-critic", request);
+        let draw = trainer.draw(1).unwrap();
+        trainer.critic_update(trainer.step_loss(1), &draw).unwrap();
+        let grads = |t: &Trainer| -> Vec<Tensor> {
+            let vars = t.disc_vars.trainable_variables();
+            vars.iter().map(|v| v.grad().copy()).collect()
+        };
+        let before = grads(&trainer);
+
+        // Unfrozen, the generator's backward pass would add to the critic's gradients.
+        trainer
+            .generator_update(trainer.step_loss(1), &draw)
+            .unwrap();
+        let after = grads(&trainer);
+        assert!(before.iter().zip(&after).all(|(b, a)| b.equal(a)));
+        let vars = trainer.disc_vars.trainable_variables();
+        assert!(vars.iter().all(Tensor::requires_grad));
+    }
+
+    /// Returns the losses of the first step of a tiny WGAN-GP run in `precision`.
+    fn first_step_in(precision: Precision) -> StepLosses {
+        let request = TrainRequest {
+            loss: Some(Loss::WganGp),
+            precision: Some(precision),
+            ..Default::default()
+        };
+        let mut trainer = tiny_run(&format!("precision-{}", precision.name()), request);
+        assert_eq!(trainer.config().precision, precision);
+        let losses = trainer.train_step(1).unwrap();
+        let (fake, _) = trainer.generate_batch(1, None).unwrap();
+        assert_eq!(fake.kind(), Kind::Float);
+        let vars = trainer.gen_vars.trainable_variables();
+        assert!(vars.iter().all(|v| v.kind() == Kind::Float));
+        losses
+    }
+
+    #[test]
+    fn bf16_rounds_the_same_step() {
+        // The same seed draws the same weights, batches and θ: only the rounding differs.
+        let f32 = first_step_in(Precision::F32);
+        let bf16 = first_step_in(Precision::Bf16);
+        assert_ne!(f32.d_real, bf16.d_real);
+        let close = |a: f64, b: f64| (a - b).abs() <= 0.05 * a.abs().max(b.abs()) + 1e-3;
+        assert!(close(f32.d_real, bf16.d_real), "{f32:?} {bf16:?}");
+        assert!(close(f32.d_fake, bf16.d_fake), "{f32:?} {bf16:?}");
     }
 
     #[test]

@@ -40,7 +40,7 @@ struct Args {
     /// this program.
     #[arg(long)]
     ambient_host: Option<PathBuf>,
-    /// Sections to run: generators, measurements, training (default: all).
+    /// Sections to run: generators, measurements, training, recipe (default: all).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -72,11 +72,11 @@ fn main() -> Result<()> {
                 .unwrap_or_else(|_| "/opt/ambient/torch-2.13.0".into());
             PathBuf::from(venv).join("bin/python")
         });
-        let program = match &args.ambient_host {
-            Some(p) => p.clone(),
-            None => std::env::current_exe()?.with_file_name("ambient-host"),
-        };
-        rss = training::run(&program, &python, args.steps, &args.threads)?;
+        rss = training::run(&ambient_host(&args)?, &python, args.steps, &args.threads)?;
+    }
+    if wants("recipe") {
+        println!("\n### Training step, the 15-minute recipe of results.md, f32 and bf16\n");
+        training::run_recipe(&ambient_host(&args)?, args.steps, &args.threads)?;
     }
     if !memory.is_empty() {
         println!("\n### Generator memory (bytes)\n");
@@ -92,6 +92,14 @@ fn main() -> Result<()> {
     }
     println!("\nLoad average at the end: {}", cpu::load());
     Ok(())
+}
+
+/// Returns the `ambient-host` program the training sections run.
+fn ambient_host(args: &Args) -> Result<PathBuf> {
+    match &args.ambient_host {
+        Some(p) => Ok(p.clone()),
+        None => Ok(std::env::current_exe()?.with_file_name("ambient-host")),
+    }
 }
 
 fn header(cpu: &cpu::Cpu) {

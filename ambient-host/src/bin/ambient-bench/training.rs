@@ -61,7 +61,33 @@ fn timed_child(program: &Path, args: &[String], scratch: &Path) -> Result<(Strin
     ))
 }
 
-fn rust_step(exe: &Path, steps: usize, threads: usize, scratch: &Path) -> Result<Outcome> {
+/// The options of `ambient-host train` that select the 15-minute recipe of
+/// `docs/results.md` (the paper's critic, WGAN-GP with the penalty on every 4th update),
+/// without the precision.
+const RECIPE: [&str; 12] = [
+    "--preset",
+    "paper",
+    "--model",
+    "dcgan28",
+    "--critic-steps",
+    "1",
+    "--beta2",
+    "0.9",
+    "--ema",
+    "0.999",
+    "--gp-every",
+    "4",
+];
+
+/// Runs `ambient-host train` in ambient mode under Block-Pixels p = 0.9 with `options`
+/// (the preset and what follows it) and returns its median step time.
+fn rust_step(
+    exe: &Path,
+    options: &[&str],
+    steps: usize,
+    threads: usize,
+    scratch: &Path,
+) -> Result<Outcome> {
     let out = scratch.join("rust-run");
     let _ = fs::remove_dir_all(&out);
     let data = repo().join("data/mnist-10k");
@@ -73,14 +99,13 @@ fn rust_step(exe: &Path, steps: usize, threads: usize, scratch: &Path) -> Result
         "p=0.9",
         "--mode",
         "ambient",
-        "--preset",
-        "cpu",
         "--device",
         "cpu",
         "--progress",
         "quiet",
     ]
     .iter()
+    .chain(options)
     .map(|s| s.to_string())
     .chain([
         "--data".into(),
@@ -144,7 +169,7 @@ pub fn run(program: &Path, python: &Path, steps: usize, threads: &[usize]) -> Re
     println!("|---:|---:|---:|---:|");
     let mut memory = Vec::new();
     for &t in threads {
-        let rust = rust_step(program, steps, t, &scratch)?;
+        let rust = rust_step(program, &["--preset", "cpu"], steps, t, &scratch)?;
         let torch = python_step(python, steps, t, &scratch)?;
         println!(
             "| {t} | {:.1} | {:.1} | {:.2} |",
@@ -160,4 +185,28 @@ pub fn run(program: &Path, python: &Path, steps: usize, threads: &[usize]) -> Re
     }
     let _ = fs::remove_dir_all(&scratch);
     Ok(memory)
+}
+
+/// Prints the table of the 15-minute recipe's step in f32 and in bf16 (`--precision`).
+pub fn run_recipe(program: &Path, steps: usize, threads: &[usize]) -> Result<()> {
+    let scratch = std::env::temp_dir().join(format!("ambient-bench-{}", std::process::id()));
+    fs::create_dir_all(&scratch)?;
+    println!("| threads | f32 ms / step | bf16 ms / step | ratio (f32 / bf16) |");
+    println!("|---:|---:|---:|---:|");
+    for &t in threads {
+        let mut times = Vec::new();
+        for precision in ["f32", "bf16"] {
+            let mut options = RECIPE.to_vec();
+            options.extend(["--precision", precision]);
+            times.push(rust_step(program, &options, steps, t, &scratch)?.step_ms);
+        }
+        println!(
+            "| {t} | {:.1} | {:.1} | {:.2} |",
+            times[0],
+            times[1],
+            times[0] / times[1]
+        );
+    }
+    let _ = fs::remove_dir_all(&scratch);
+    Ok(())
 }
