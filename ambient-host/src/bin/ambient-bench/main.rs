@@ -1,6 +1,7 @@
 //! `ambient-bench`: times the core's generators and measurement operators against libtorch
-//! through tch, and the trainer's step against a plain PyTorch script, on one machine in
-//! one run, and prints the tables of `docs/performance.md` in Markdown.
+//! through tch, the trainer's step against a plain PyTorch script, and the step of the
+//! 15-minute recipe in f32 and bf16, on one machine in one run, and prints the tables of
+//! `docs/performance.md` in Markdown.
 //!
 //! Run from the repository root, after `. scripts/env.sh`:
 //! `cargo run --release -p ambient-host --bin ambient-bench` (it runs the `ambient-host`
