@@ -7,9 +7,12 @@
 //! after them keep. The weights, the optimisers' state, the models' outputs, the losses,
 //! the gradient penalty's norm and every measurement are f32. The gradient penalty's
 //! input gradient is taken inside the scope, and the updates' backward passes outside it,
-//! in the types the forward pass recorded. On an AMD EPYC with AVX512-BF16 and two threads, a step of the paper's critic
-//! with the CPU preset's generator took 1.3 to 1.6 times less time than in f32. The cost
-//! is the rounding of the products' inputs to 8 bits of mantissa.
+//! in the types the forward pass recorded.
+//!
+//! On an AMD EPYC with AVX512-BF16, the median step of the paper's critic with the CPU
+//! preset's generator took 1.6 (one thread) to 1.8 (two threads) times less time than in
+//! f32 (`ambient-bench --only recipe`). The cost is the rounding of the products' inputs
+//! to 8 bits of mantissa.
 
 use std::ffi::c_int;
 use std::marker::PhantomData;
