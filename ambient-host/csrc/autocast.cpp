@@ -1,10 +1,10 @@
 // libtorch's CPU autocast for ambient-host's `--precision bf16`.
 //
 // tch only exposes the CUDA autocast switch, so these two functions reach the CPU one. They
-// mirror what Python's `torch.autocast("cpu", dtype=torch.bfloat16)` does on entry and
-// exit, including the nesting count: autocast caches the bf16 copies of weights while the
-// outermost scope is open, and the cache must be cleared when it closes, or the next scope
-// would see weights from before the optimiser's update. No C++ exception crosses into Rust.
+// do what Python's `torch.autocast("cpu", dtype=torch.bfloat16)` does on entry and exit.
+// Autocast caches bf16 copies of weights while the outermost scope is open. The exit clears
+// that cache, because the next scope would otherwise see weights from before the update.
+// No C++ exception crosses into Rust.
 
 #include <ATen/autocast_mode.h>
 

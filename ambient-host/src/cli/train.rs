@@ -116,9 +116,9 @@ pub struct TrainArgs {
     /// 1: every update.
     #[arg(long, value_name = "N")]
     gp_every: Option<u32>,
-    /// Arithmetic of the forward passes: f32, or bf16 (convolutions and matrix products in
-    /// bf16 under libtorch's CPU autocast; weights, optimiser state, losses and
-    /// measurements stay f32). bf16 is CPU-only. On an AMD EPYC with AVX512-BF16 the
+    /// Arithmetic of the forward passes: f32, or bf16. bf16 runs convolutions and matrix
+    /// products in bf16 under libtorch's CPU autocast, and keeps weights, optimiser state,
+    /// losses and measurements in f32. bf16 is CPU-only. On an AMD EPYC with AVX512-BF16 the
     /// median step took 1.6 to 1.8 times less time than in f32. Default: f32.
     #[arg(long, value_enum)]
     precision: Option<Precision>,

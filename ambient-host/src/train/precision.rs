@@ -85,7 +85,11 @@ impl Autocast {
                 // only changes this thread's autocast state, which `drop` restores.
                 let was = unsafe { ambient_autocast_cpu_enter() };
                 if was < 0 {
-                    return Err(TrainError::Unsupported("CPU autocast in this libtorch"));
+                    return Err(TrainError::InvalidOption {
+                        option: "--precision",
+                        reason: "libtorch failed to turn CPU autocast on; pass --precision f32"
+                            .into(),
+                    });
                 }
                 Some(was)
             }
@@ -157,11 +161,10 @@ mod tests {
         assert_eq!(product(&x, &x).kind(), Kind::Float);
     }
 
-    /// Autocast caches the bf16 copy of a weight that requires a gradient; a scope that
-    /// did not clear the cache on closing would hand the next one the weight from before
-    /// the optimiser changed it.
+    /// Autocast caches the bf16 copy of a weight that requires a gradient. A scope that
+    /// did not clear the cache on closing would give the next one the stale weight.
     #[test]
-    fn a_new_scope_sees_a_weight_changed_in_place() {
+    fn scope_sees_weight_changed_in_place() {
         let x = Tensor::ones([1, 2], (Kind::Float, Device::Cpu));
         let mut w = Tensor::ones([2, 1], (Kind::Float, Device::Cpu)).set_requires_grad(true);
         let first = {
@@ -179,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn bf16_is_refused_off_the_cpu() {
+    fn bf16_rejected_off_cpu() {
         assert!(Precision::Bf16.check_device(Device::Cuda(0)).is_err());
         assert!(Precision::Bf16.check_device(Device::Cpu).is_ok());
         assert!(Precision::F32.check_device(Device::Cuda(0)).is_ok());

@@ -302,9 +302,8 @@ impl Trainer {
         };
         let fake_labels = draw.fake_labels.as_ref();
 
-        // The generator's loss needs the gradient with respect to the discriminator's
-        // input only; frozen, the discriminator's weights get none, which the next critic
-        // update would discard anyway. That saves a third of its backward pass.
+        // The generator's loss needs only the gradient for the discriminator's input, so
+        // its weights are frozen and skip the gradients the next critic update would zero.
         self.disc_vars.freeze();
         let g_loss = step::generator_update(
             loss,
