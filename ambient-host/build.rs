@@ -6,9 +6,10 @@
 //! the binary calls into it directly, so the linker would otherwise drop it as unneeded and
 //! the program would silently see no CUDA device.
 //!
-//! It also compiles `csrc/autocast.cpp`, the switch for libtorch's CPU autocast that tch
-//! does not expose, against the headers beside that lib directory (`../include`, where
-//! both the PyTorch wheel and a libtorch download keep them).
+//! It also compiles the two libtorch entry points that tch does not expose, against the
+//! headers beside that lib directory (`../include`, where both the PyTorch wheel and a
+//! libtorch download keep them): `csrc/autocast.cpp`, the switch for the CPU autocast, and
+//! `csrc/fused_adam.cpp`, the fused Adam step.
 
 use std::env;
 use std::path::PathBuf;
@@ -17,15 +18,16 @@ fn main() {
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=csrc/autocast.cpp");
+    println!("cargo:rerun-if-changed=csrc/fused_adam.cpp");
 
     let Some(lib_dir) = env::var_os("DEP_TCH_LIBTORCH_LIB").map(PathBuf::from) else {
         panic!(
             "torch-sys gave no libtorch lib dir (DEP_TCH_LIBTORCH_LIB), so neither the rpath \
-             nor the autocast switch can be built; run `. scripts/env.sh` first"
+             nor the C++ shims can be built; run `. scripts/env.sh` first"
         );
     };
 
-    compile_autocast(&lib_dir);
+    compile_shims(&lib_dir);
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib_dir.display());
     println!("cargo:rustc-env=AMBIENT_LIBTORCH_LIB={}", lib_dir.display());
 
@@ -39,10 +41,10 @@ fn main() {
     }
 }
 
-/// Compiles the autocast switch. The C++ ABI flag is left at the compiler's default, which
-/// matches the PyTorch wheels since 2.7; the two functions it calls take no library types
-/// whose layout depends on it.
-fn compile_autocast(lib_dir: &std::path::Path) {
+/// Compiles the C++ shims. The C++ ABI flag is left at the compiler's default, which
+/// matches the PyTorch wheels since 2.7: the fused Adam step passes tensors and messages
+/// through C types, and the libtorch calls made inside take no `std::string`.
+fn compile_shims(lib_dir: &std::path::Path) {
     let include = lib_dir.join("../include");
     cc::Build::new()
         .cpp(true)
@@ -51,5 +53,6 @@ fn compile_autocast(lib_dir: &std::path::Path) {
         .include(&include)
         .include(include.join("torch/csrc/api/include"))
         .file("csrc/autocast.cpp")
-        .compile("ambient_autocast");
+        .file("csrc/fused_adam.cpp")
+        .compile("ambient_torch_shims");
 }

@@ -185,6 +185,7 @@ fn mismatch(path: &Path, reason: String) -> TrainError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::train::seeds::torch_rng_lock;
 
     fn tensors(pairs: &[(&str, f32)]) -> HashMap<String, Tensor> {
         let one = |v: f32| Tensor::from_slice(&[v]);
@@ -206,6 +207,7 @@ mod tests {
 
     #[test]
     fn inference_prefers_the_average() {
+        let _rng = torch_rng_lock();
         let path = Path::new("checkpoint.safetensors");
         let mut vars = generator_vars();
         let both = tensors(&[("gen.w", 1.0), ("ema.gen.w", 2.0), ("disc.w", 3.0)]);
@@ -219,6 +221,7 @@ mod tests {
 
     #[test]
     fn average_with_extra_variable_rejected() {
+        let _rng = torch_rng_lock();
         let path = Path::new("checkpoint.safetensors");
         let mut vars = generator_vars();
         let extra = tensors(&[("gen.w", 1.0), ("ema.gen.w", 2.0), ("ema.gen.v", 0.0)]);

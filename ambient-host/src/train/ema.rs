@@ -55,9 +55,9 @@ impl Ema {
                     continue;
                 };
                 if matches!(average.kind(), Kind::Float | Kind::Double) {
-                    // The in-place operations return `average` itself.
-                    let _ = average.f_mul_scalar_(d)?;
-                    let _ = average.f_add_(&value.f_mul_scalar(1.0 - d)?)?;
+                    // average + (1 − d)·(value − average), in one pass; it returns
+                    // `average` itself.
+                    let _ = average.f_lerp_(value, 1.0 - d)?;
                 } else {
                     average.f_copy_(value)?;
                 }
@@ -78,9 +78,11 @@ pub fn decay_at(decay: f64, step: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::train::seeds::torch_rng_lock;
 
     #[test]
     fn update_moves_each_value_by_one_minus_decay() {
+        let _rng = torch_rng_lock();
         use ambient_core::Shape;
         use tch::Device;
 

@@ -37,6 +37,16 @@ pub fn seed_torch(seed: u64) {
     tch::manual_seed(seed as i64);
 }
 
+/// Serialises the tests that seed or draw from torch's global generator: the test harness
+/// runs tests on parallel threads, and a draw from one test between another's seeding and
+/// its draws would change that test's values.
+#[cfg(test)]
+pub(crate) fn torch_rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The batches of a run: each epoch visits the examples in a fresh random order, and
 /// step `t` (from 1) takes the next `batch` of them. A partial last batch of an epoch is
 /// skipped.

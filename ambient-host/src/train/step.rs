@@ -273,6 +273,7 @@ fn mean(t: &Tensor) -> Result<f64, TrainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::train::seeds::torch_rng_lock;
     use tch::Device;
 
     /// The critic `D(y) = w · y`, whose input gradient is `w` everywhere.
@@ -313,6 +314,7 @@ mod tests {
 
     #[test]
     fn each_call_sees_one_batch() {
+        let _rng = torch_rng_lock();
         let (_vars, critic, mut adam) = recording_critic();
         let options = (Kind::Float, Device::Cpu);
         // 3 real and 5 generated examples: a call that mixed them would see 8.
@@ -332,6 +334,7 @@ mod tests {
 
     #[test]
     fn penalty_of_linear_critic() {
+        let _rng = torch_rng_lock();
         // ‖w‖ = ‖(3, 4)‖ = 5, so every example's penalty is (5 − 1)² = 16.
         let critic = LinearCritic(Tensor::from_slice(&[3.0f32, 4.0]).view([2, 1]));
         let options = (Kind::Float, Device::Cpu);
@@ -343,6 +346,7 @@ mod tests {
 
     #[test]
     fn zero_weight_skips_the_penalty() {
+        let _rng = torch_rng_lock();
         let (_vars, critic, mut adam) = recording_critic();
         let options = (Kind::Float, Device::Cpu);
         let real = Tensor::ones([3, 2], options);
@@ -392,6 +396,7 @@ mod tests {
 
     #[test]
     fn bf16_rounds_the_scores_and_keeps_the_penalty() {
+        let _rng = torch_rng_lock();
         // In f32 the real score is 0.3 + 0.4 = 0.7. In bf16, 0.1 becomes 0.10009765625
         // and the score 0.7007 rounds to 0.69921875.
         let f32 = update_in(Precision::F32);
@@ -407,6 +412,7 @@ mod tests {
 
     #[test]
     fn penalty_is_differentiable_in_critic() {
+        let _rng = torch_rng_lock();
         // d/dw (‖w‖ − 1)² = 2 (‖w‖ − 1) w / ‖w‖ = 2 · 4 · (3, 4) / 5 = (4.8, 6.4).
         let w = Tensor::from_slice(&[3.0f32, 4.0])
             .view([2, 1])

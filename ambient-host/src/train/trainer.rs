@@ -596,6 +596,7 @@ fn for_display(images: &Tensor, range: ValueRange) -> Result<Tensor, TrainError>
 mod tests {
     use super::*;
     use crate::model::GeneratorArch;
+    use crate::train::seeds::torch_rng_lock;
     use crate::train::{open_run, Precision, TrainRequest};
 
     #[test]
@@ -626,6 +627,7 @@ mod tests {
 
     #[test]
     fn generator_updates_reuse_the_draw() {
+        let _rng = torch_rng_lock();
         let request = TrainRequest {
             generator_steps: Some(2),
             ..Default::default()
@@ -648,6 +650,7 @@ mod tests {
 
     #[test]
     fn wgan_gp_trains_the_cpu_discriminator() {
+        let _rng = torch_rng_lock();
         let request = TrainRequest {
             loss: Some(Loss::WganGp),
             ..Default::default()
@@ -673,6 +676,7 @@ mod tests {
 
     #[test]
     fn gp_every_skips_updates() {
+        let _rng = torch_rng_lock();
         let request = TrainRequest {
             loss: Some(Loss::WganGp),
             gp_every: Some(2),
@@ -695,6 +699,7 @@ mod tests {
 
     #[test]
     fn generator_update_leaves_the_critic_alone() {
+        let _rng = torch_rng_lock();
         let request = TrainRequest {
             loss: Some(Loss::WganGp),
             ..Default::default()
@@ -718,8 +723,9 @@ mod tests {
         assert!(vars.iter().all(Tensor::requires_grad));
     }
 
-    /// Returns the losses of the first step of a tiny WGAN-GP run in `precision`.
-    fn first_step_in(precision: Precision) -> StepLosses {
+    /// Opens a tiny WGAN-GP run in `precision` and checks that one step keeps the
+    /// weights and the generated batch in f32.
+    fn run_in(precision: Precision) -> Trainer {
         let request = TrainRequest {
             loss: Some(Loss::WganGp),
             precision: Some(precision),
@@ -727,27 +733,35 @@ mod tests {
         };
         let mut trainer = tiny_run(&format!("precision-{}", precision.name()), request);
         assert_eq!(trainer.config().precision, precision);
-        let losses = trainer.train_step(1).unwrap();
-        let (fake, _) = trainer.generate_batch(1, None).unwrap();
+        trainer.train_step(1).unwrap();
+        let (fake, _) = trainer.generate_batch(2, None).unwrap();
         assert_eq!(fake.kind(), Kind::Float);
         let vars = trainer.gen_vars.trainable_variables();
         assert!(vars.iter().all(|v| v.kind() == Kind::Float));
-        losses
+        trainer
     }
 
     #[test]
     fn bf16_rounds_the_same_step() {
-        // The same seed draws the same weights, batches and θ: only the rounding differs.
-        let f32 = first_step_in(Precision::F32);
-        let bf16 = first_step_in(Precision::Bf16);
-        assert_ne!(f32.d_real, bf16.d_real);
-        let close = |a: f64, b: f64| (a - b).abs() <= 0.05 * a.abs().max(b.abs()) + 1e-3;
-        assert!(close(f32.d_real, bf16.d_real), "{f32:?} {bf16:?}");
-        assert!(close(f32.d_fake, bf16.d_fake), "{f32:?} {bf16:?}");
+        let _rng = torch_rng_lock();
+        // Both critics get the same weights and the same batches, so only the rounding
+        // differs.
+        let mut f32 = run_in(Precision::F32);
+        let mut bf16 = run_in(Precision::Bf16);
+        bf16.disc_vars.copy(&f32.disc_vars).unwrap();
+        let draw = f32.draw(3).unwrap();
+        let loss = f32.step_loss(2);
+        let a = f32.critic_update(loss, &draw).unwrap();
+        let b = bf16.critic_update(loss, &draw).unwrap();
+        assert_ne!(a.d_real, b.d_real);
+        let close = |x: f64, y: f64| (x - y).abs() <= 0.05 * x.abs().max(y.abs()) + 1e-3;
+        assert!(close(a.d_real, b.d_real), "{a:?} {b:?}");
+        assert!(close(a.d_fake, b.d_fake), "{a:?} {b:?}");
     }
 
     #[test]
     fn learning_rate_follows_the_decay() {
+        let _rng = torch_rng_lock();
         let request = TrainRequest {
             lr_generator: Some(1e-3),
             lr_discriminator: Some(4e-3),
