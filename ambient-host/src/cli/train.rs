@@ -122,6 +122,13 @@ pub struct TrainArgs {
     /// median step took 1.6 to 1.8 times less time than in f32. Default: f32.
     #[arg(long, value_enum)]
     precision: Option<Precision>,
+    /// Measure image i of each generated batch with the θ of image i of the real batch
+    /// (true or false), `ambient` mode on clean images only. The two batches then differ
+    /// in content only, not in which pixels or angles were kept, which makes the
+    /// difference of the critic's means less noisy; each batch alone is measured as
+    /// before. Default: false, each batch draws its own θ.
+    #[arg(long, value_name = "BOOL")]
+    shared_theta: Option<bool>,
     /// The discriminator's target for real examples with the non-saturating loss; below 1
     /// is one-sided label smoothing. Default 1.
     #[arg(long, value_name = "TARGET")]
@@ -255,6 +262,7 @@ fn request(args: TrainArgs) -> TrainRequest {
         gp_lambda: args.gp_lambda,
         gp_every: args.gp_every,
         precision: args.precision,
+        shared_theta: args.shared_theta,
         real_label: args.real_label,
         ema: args.ema,
         seed: args.seed,

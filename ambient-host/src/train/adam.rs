@@ -4,7 +4,8 @@
 //! restore its moment estimates, so a resumed run would restart Adam from zero and leave
 //! the curve. This implementation follows PyTorch's `torch.optim.Adam` (no weight decay,
 //! no AMSGrad): `m ← β1·m + (1−β1)·g`, `v ← β2·v + (1−β2)·g²`, then
-//! `p ← p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε)`.
+//! `p ← p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε)`. The state lives here; the
+//! arithmetic is libtorch's fused kernel, reached through `csrc/fused_adam.cpp`.
 
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, CStr};
@@ -201,7 +202,7 @@ mod tests {
 
     fn set_grad(var: &Tensor, values: &[f32]) {
         let mut grad = var.grad();
-        let _ = grad.copy_(&Tensor::from_slice(values));
+        grad.copy_(&Tensor::from_slice(values));
     }
 
     #[test]

@@ -178,6 +178,10 @@ pub struct TrainConfig {
     /// The arithmetic of the forward passes; f32 in runs from before the option.
     #[serde(default)]
     pub precision: Precision,
+    /// Whether the generated batch of a draw is measured with the real batch's θ (image i
+    /// of both with the same θ) instead of its own; false in runs from before the option.
+    #[serde(default)]
+    pub shared_theta: bool,
     /// Target of the discriminator on real examples (1 without label smoothing).
     pub real_label: f64,
     /// Decay of the generator's moving average, which samples, evaluation and export use;

@@ -66,6 +66,8 @@ pub struct TrainRequest {
     pub gp_every: Option<u32>,
     /// The arithmetic of the forward passes.
     pub precision: Option<Precision>,
+    /// Whether generated and real batches share their θ.
+    pub shared_theta: Option<bool>,
     /// Discriminator target on real examples.
     pub real_label: Option<f64>,
     /// Decay of the generator's moving average (0: none).
@@ -228,6 +230,7 @@ impl TrainRequest {
         self.gp_lambda.get_or_insert(stored.gp_lambda);
         self.gp_every.get_or_insert(stored.gp_every);
         self.precision.get_or_insert(stored.precision);
+        self.shared_theta.get_or_insert(stored.shared_theta);
         self.real_label.get_or_insert(stored.real_label);
         self.ema.get_or_insert(stored.ema);
         self.seed.get_or_insert(stored.seed);
@@ -275,6 +278,7 @@ pub fn resolve(
     let discriminator_batch_norm = resolve_discriminator_norm(request, discriminator, loss, batch)?;
     let precision = request.precision.unwrap_or_default();
     precision.check_device(device)?;
+    let shared_theta = resolve_shared_theta(request, mode, data)?;
     let default_gp_lambda = if loss.has_penalty() {
         DEFAULT_GP_LAMBDA
     } else {
@@ -317,6 +321,7 @@ pub fn resolve(
         gp_lambda: request.gp_lambda.unwrap_or(default_gp_lambda),
         gp_every: request.gp_every.unwrap_or(1),
         precision,
+        shared_theta,
         real_label: request.real_label.unwrap_or(1.0),
         ema: request.ema.unwrap_or(defaults.ema),
         seed: request.seed.unwrap_or(DEFAULT_SEED),
@@ -649,6 +654,30 @@ fn resolve_discriminator_norm(
         });
     }
     Ok(true)
+}
+
+/// Returns `--shared-theta`, which needs the trainer to draw the real batch's θ: an
+/// `ambient` run on clean images.
+fn resolve_shared_theta(
+    request: &TrainRequest,
+    mode: Mode,
+    data: &TrainingData,
+) -> Result<bool, TrainError> {
+    let shared = request.shared_theta.unwrap_or(false);
+    if !shared {
+        return Ok(false);
+    }
+    let reason = match (mode, data) {
+        (Mode::Ambient, TrainingData::Images(_)) => return Ok(true),
+        (Mode::Ambient, TrainingData::Measurements(_)) => {
+            "the θ of a measured data set is unknown, so it cannot be shared"
+        }
+        _ => "only `--mode ambient` measures the generated batch",
+    };
+    Err(TrainError::InvalidOption {
+        option: "--shared-theta",
+        reason: reason.into(),
+    })
 }
 
 fn check_counts(request: &TrainRequest, batch: usize, examples: usize) -> Result<(), TrainError> {

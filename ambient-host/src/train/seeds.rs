@@ -17,7 +17,7 @@ pub enum Stream {
     Init = 1,
     /// Torch's generator during a step: latent vectors, gradient-penalty mixing weights.
     Step = 2,
-    /// θ of the real batch's measurement.
+    /// θ of the real batch's measurement, and of the generated one with `--shared-theta`.
     RealTheta = 3,
     /// θ of the generated batch's measurement.
     FakeTheta = 4,

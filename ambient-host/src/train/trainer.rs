@@ -352,7 +352,13 @@ impl Trainer {
 
         let fake = match self.config.mode {
             Mode::Ambient => {
-                let seed = stream_seed(self.config.seed, Stream::FakeTheta, index);
+                // The real batch of draw `index` is measured from the RealTheta stream.
+                let stream = if self.config.shared_theta {
+                    Stream::RealTheta
+                } else {
+                    Stream::FakeTheta
+                };
+                let seed = stream_seed(self.config.seed, stream, index);
                 let theta = self
                     .measurement
                     .sample_theta(seed, self.config.batch, self.device)?;
@@ -757,6 +763,56 @@ mod tests {
         let close = |x: f64, y: f64| (x - y).abs() <= 0.05 * x.abs().max(y.abs()) + 1e-3;
         assert!(close(a.d_real, b.d_real), "{a:?} {b:?}");
         assert!(close(a.d_fake, b.d_fake), "{a:?} {b:?}");
+    }
+
+    /// Returns, for draw 1 of a tiny Block-Pixels run, whether each pixel is kept in the
+    /// real batch and in the generated one. Generated pixels are never 0 (a sigmoid), so
+    /// they are kept exactly where they are not 0; a real pixel that is not 0 is kept.
+    fn kept_pixels(name: &str, shared_theta: bool) -> (Tensor, Tensor) {
+        let request = TrainRequest {
+            measurement: Some("block-pixels".into()),
+            params: vec![("p".into(), "0.5".into())],
+            shared_theta: Some(shared_theta),
+            ..Default::default()
+        };
+        let mut trainer = tiny_run(name, request);
+        assert_eq!(trainer.config().shared_theta, shared_theta);
+        let draw = trainer.draw(1).unwrap();
+        (draw.real.ne(0.0), draw.fake.ne(0.0))
+    }
+
+    #[test]
+    fn shared_theta_measures_both_batches_alike() {
+        let _rng = torch_rng_lock();
+        let (real, fake) = kept_pixels("shared-theta", true);
+        let bright = real.sum(Kind::Int64).int64_value(&[]);
+        assert!(bright > 0);
+        // Every real pixel seen bright is kept in the generated batch too.
+        let missed = real.logical_and(&fake.logical_not()).sum(Kind::Int64);
+        assert_eq!(missed.int64_value(&[]), 0);
+
+        let (real, fake) = kept_pixels("own-theta", false);
+        let missed = real.logical_and(&fake.logical_not()).sum(Kind::Int64);
+        assert!(missed.int64_value(&[]) > 0);
+    }
+
+    #[test]
+    fn shared_theta_needs_ambient_mode() {
+        let out = std::env::temp_dir().join(format!("ambient-shared-{}", std::process::id()));
+        let request = TrainRequest {
+            mode: Some(Mode::Clean),
+            shared_theta: Some(true),
+            max_images: Some(16),
+            batch: Some(4),
+            ..Default::default()
+        };
+        let error = open_run(request, &out, false, Device::Cpu).unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.contains("--shared-theta") && text.contains("ambient"),
+            "{text}"
+        );
+        assert!(!out.join("config.json").exists());
     }
 
     #[test]
