@@ -6,10 +6,10 @@
 //! the binary calls into it directly, so the linker would otherwise drop it as unneeded and
 //! the program would silently see no CUDA device.
 //!
-//! It also compiles the two libtorch entry points that tch does not expose, against the
-//! headers beside that lib directory (`../include`, where both the PyTorch wheel and a
-//! libtorch download keep them): `csrc/autocast.cpp`, the switch for the CPU autocast, and
-//! `csrc/fused_adam.cpp`, the fused Adam step.
+//! It also compiles two libtorch entry points that tch does not expose:
+//! `csrc/autocast.cpp`, the switch for the CPU autocast, and `csrc/fused_adam.cpp`, the
+//! fused Adam step. They build against the headers beside that lib directory
+//! (`../include`, where both the PyTorch wheel and a libtorch download keep them).
 
 use std::env;
 use std::path::PathBuf;

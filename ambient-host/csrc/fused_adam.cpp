@@ -3,8 +3,9 @@
 //
 // tch exposes neither `_fused_adam_` nor the `_foreach_` operations. Written as tch calls,
 // an Adam step is about a dozen element-wise passes per parameter tensor, most of them
-// allocating; at batch 16 those passes took a fifth of a training step. The fused kernel
-// reads and writes each element once. No C++ exception crosses into Rust.
+// allocating. The fused kernel reads and writes each element once. For the recipe's two
+// models, PyTorch timed the unfused passes at 7 ms a step on two threads and the fused
+// kernel at 0.4 ms. No C++ exception crosses into Rust.
 
 #include <ATen/ATen.h>
 #include <ATen/ops/_fused_adam.h>
@@ -33,10 +34,10 @@ void write_message(char* buffer, size_t length, const char* message) {
 
 }  // namespace
 
-// Updates `count` parameters in place from their gradients and moments (the moments are
-// updated too), as PyTorch's `Adam(fused=True)` without weight decay does at step `step`
-// (from 1). Every tensor must be f32 on one device. Returns 0, or -1 with the error's text
-// in `message` (truncated to `message_length` bytes, NUL included).
+// Updates `count` parameters and their moments in place from their gradients. It does
+// what PyTorch's `Adam(fused=True)` without weight decay does at step `step` (from 1).
+// Every tensor must be f32 on one device. Returns 0, or -1 with the error's text in
+// `message` (truncated to `message_length` bytes, NUL included).
 extern "C" int ambient_fused_adam(at::Tensor* const* params, at::Tensor* const* grads,
                                   at::Tensor* const* exp_avgs, at::Tensor* const* exp_avg_sqs,
                                   size_t count, double step, double lr, double beta1,
@@ -52,8 +53,8 @@ extern "C" int ambient_fused_adam(at::Tensor* const* params, at::Tensor* const* 
     const auto m = gather(exp_avgs, count);
     const auto v = gather(exp_avg_sqs, count);
 
-    // The kernel reads the step count from one scalar tensor per parameter; it does not
-    // change them, so one shared tensor serves all.
+    // The kernel reads the step count from one scalar tensor per parameter and never
+    // writes it, so one shared tensor serves all.
     const auto counter = at::full({}, step, p[0].options().dtype(at::kFloat));
     const std::vector<at::Tensor> steps(count, counter);
 

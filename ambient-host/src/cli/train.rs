@@ -124,8 +124,8 @@ pub struct TrainArgs {
     precision: Option<Precision>,
     /// Measure image i of each generated batch with the θ of image i of the real batch
     /// (true or false), `ambient` mode on clean images only. The two batches then differ
-    /// in content only, not in which pixels or angles were kept, which makes the
-    /// difference of the critic's means less noisy; each batch alone is measured as
+    /// in content only, not in which pixels or angles were kept. That makes the
+    /// difference of the critic's means less noisy. Each batch alone is measured as
     /// before. Default: false, each batch draws its own θ.
     #[arg(long, value_name = "BOOL")]
     shared_theta: Option<bool>,

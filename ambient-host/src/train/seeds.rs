@@ -37,9 +37,9 @@ pub fn seed_torch(seed: u64) {
     tch::manual_seed(seed as i64);
 }
 
-/// Serialises the tests that seed or draw from torch's global generator: the test harness
-/// runs tests on parallel threads, and a draw from one test between another's seeding and
-/// its draws would change that test's values.
+/// Serialises the tests that seed or draw from torch's global generator. The test harness
+/// runs tests on parallel threads, so one test's draw could fall between another's
+/// seeding and its draws and change that test's values.
 #[cfg(test)]
 pub(crate) fn torch_rng_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
