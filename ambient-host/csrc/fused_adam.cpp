@@ -12,7 +12,6 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <cstdio>
-#include <cstring>
 #include <vector>
 
 namespace {

@@ -92,7 +92,7 @@ impl Adam {
         }
     }
 
-    /// Takes one step from the gradients the last backward pass left; variables without a
+    /// Takes one step from the gradients of the last backward pass. Variables without a
     /// gradient keep their values and moments.
     ///
     /// The arithmetic runs in libtorch's fused Adam kernel (`csrc/fused_adam.cpp`), the one
@@ -118,9 +118,9 @@ impl Adam {
         let grad_ptrs: Vec<_> = grads.iter().map(Tensor::as_ptr).collect();
 
         let mut message = [0u8; 512];
-        // SAFETY: the four arrays hold `params.len()` pointers each to live tensors, owned
-        // by `self` and `grads`, which outlive the call; the shim writes at most
-        // `message.len()` bytes into `message` and throws nothing.
+        // SAFETY: each array holds `params.len()` pointers to live tensors, owned by `self`
+        // and `grads`, so they outlive the call. The shim writes at most `message.len()`
+        // bytes into `message` and throws nothing.
         let status = unsafe {
             ambient_fused_adam(
                 params.as_ptr(),

@@ -178,8 +178,8 @@ pub struct TrainConfig {
     /// The arithmetic of the forward passes; f32 in runs from before the option.
     #[serde(default)]
     pub precision: Precision,
-    /// Whether the generated batch of a draw is measured with the real batch's θ (image i
-    /// of both with the same θ) instead of its own; false in runs from before the option.
+    /// Whether image i of a draw's generated batch is measured with the θ of image i of
+    /// its real batch instead of its own θ. Runs from before the option have false.
     #[serde(default)]
     pub shared_theta: bool,
     /// Target of the discriminator on real examples (1 without label smoothing).
