@@ -43,4 +43,13 @@ pub enum ModelError {
         /// The discriminator's name.
         discriminator: &'static str,
     },
+    /// A critic width of 0 or less, or one given to a discriminator without the option.
+    #[error(
+        "a critic width must be at least 1 and is only for the wgan-conv critic (the paper \
+         preset's); got {width}"
+    )]
+    Width {
+        /// The width asked for.
+        width: i64,
+    },
 }

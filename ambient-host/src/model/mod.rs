@@ -384,6 +384,11 @@ impl DiscriminatorArch {
         )
     }
 
+    /// Returns whether the architecture's width can be set: the WGAN-GP critic only.
+    pub fn supports_width(self) -> bool {
+        self == Self::WganConv
+    }
+
     /// Builds the discriminator under `path` for input of shape `input`, with batch
     /// normalisation when `batch_norm` is true (an error unless
     /// [`DiscriminatorArch::supports_batch_norm`]); a conditional one takes the
@@ -394,16 +399,35 @@ impl DiscriminatorArch {
         input: &[i64],
         batch_norm: bool,
     ) -> Result<Box<dyn Discriminator>, ModelError> {
+        self.build_with_width(path, input, batch_norm, None)
+    }
+
+    /// [`DiscriminatorArch::build`] with `width` channels in the first convolution, if
+    /// given (an error unless [`DiscriminatorArch::supports_width`]).
+    pub fn build_with_width(
+        self,
+        path: nn::Path,
+        input: &[i64],
+        batch_norm: bool,
+        width: Option<i64>,
+    ) -> Result<Box<dyn Discriminator>, ModelError> {
         if batch_norm && !self.supports_batch_norm() {
             return Err(ModelError::NoBatchNorm {
                 discriminator: self.name(),
             });
         }
+        if let Some(width) = width.filter(|_| !self.supports_width()) {
+            return Err(ModelError::Width { width });
+        }
         let classes = cond_dcgan28::CLASSES;
         let norm = batch_norm;
         Ok(match self {
             Self::DcganConv => Box::new(dcgan28::Discriminator::new(path, input)?),
-            Self::WganConv => Box::new(wgan28::Discriminator::new(path, input)?),
+            Self::WganConv => Box::new(wgan28::Discriminator::with_width(
+                path,
+                input,
+                width.unwrap_or(wgan28::CRITIC_WIDTH),
+            )?),
             Self::FullyConnected => Box::new(fc_disc::Discriminator::new(path, input, norm)?),
             Self::CondConv => Box::new(cond_dcgan28::Discriminator::new(
                 path, input, classes, norm,

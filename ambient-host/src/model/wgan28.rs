@@ -30,6 +30,11 @@ use super::ModelError;
 pub const LATENT: i64 = 128;
 
 const DIM: i64 = 64;
+
+/// The critic's default width: the channels of its first convolution (the second and third
+/// have twice and four times as many), 64 as in the reference.
+pub const CRITIC_WIDTH: i64 = DIM;
+
 const KERNEL: i64 = 5;
 
 /// The generator; variables `fc`, `up1`, `up2`, `up3` under its path.
@@ -110,32 +115,41 @@ struct SameConv {
 impl Discriminator {
     /// Creates the critic's variables under `path` for input `[C, H, W]`.
     pub fn new(path: nn::Path, input: &[i64]) -> Result<Self, ModelError> {
-        let &[channels, mut height, mut width] = input else {
+        Self::with_width(path, input, CRITIC_WIDTH)
+    }
+
+    /// Creates the critic with `width`, `2·width` and `4·width` channels in its three
+    /// convolutions instead of [`CRITIC_WIDTH`]'s; `width` must be at least 1.
+    pub fn with_width(path: nn::Path, input: &[i64], width: i64) -> Result<Self, ModelError> {
+        if width < 1 {
+            return Err(ModelError::Width { width });
+        }
+        let &[channels, mut rows, mut cols] = input else {
             return Err(ModelError::InputShape {
                 shape: input.to_vec(),
                 reason: "the convolutional critic takes [C, H, W]",
             });
         };
-        if height < 1 || width < 1 {
+        if rows < 1 || cols < 1 {
             return Err(ModelError::InputShape {
                 shape: input.to_vec(),
                 reason: "the convolutional critic needs H, W ≥ 1",
             });
         }
 
-        let widths = [channels, DIM, 2 * DIM, 4 * DIM];
+        let widths = [channels, width, 2 * width, 4 * width];
         let convs = [1, 2, 3].map(|i| {
-            let pad_rows = same_padding(height, KERNEL, 2);
-            let pad_cols = same_padding(width, KERNEL, 2);
-            height = (height + 1) / 2;
-            width = (width + 1) / 2;
+            let pad_rows = same_padding(rows, KERNEL, 2);
+            let pad_cols = same_padding(cols, KERNEL, 2);
+            rows = (rows + 1) / 2;
+            cols = (cols + 1) / 2;
             SameConv {
                 conv: conv(&path / format!("conv{i}"), widths[i - 1], widths[i]),
                 pad_rows,
                 pad_cols,
             }
         });
-        let fc = dense(&path / "fc", 4 * DIM * height * width, 1);
+        let fc = dense(&path / "fc", 4 * width * rows * cols, 1);
         Ok(Self { convs, fc })
     }
 }

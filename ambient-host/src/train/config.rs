@@ -127,6 +127,10 @@ pub struct TrainConfig {
     /// batch; false in runs from before the option.
     #[serde(default)]
     pub discriminator_batch_norm: bool,
+    /// The channels of the WGAN-GP critic's first convolution (`--critic-width`); `None`
+    /// keeps the architecture's own, as in runs from before the option.
+    #[serde(default)]
+    pub critic_width: Option<i64>,
     /// The adversarial loss.
     pub loss: Loss,
     /// Latent size.

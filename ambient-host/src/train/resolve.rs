@@ -48,6 +48,8 @@ pub struct TrainRequest {
     pub critic_batches: Option<CriticBatches>,
     /// Whether the discriminator has batch normalisation.
     pub discriminator_batch_norm: Option<bool>,
+    /// The channels of the WGAN-GP critic's first convolution; `None` keeps its own.
+    pub critic_width: Option<i64>,
     /// The adversarial loss; `None` takes the preset's for the model.
     pub loss: Option<Loss>,
     /// Generator learning rate.
@@ -95,6 +97,10 @@ pub const DEFAULT_SEED: u64 = 0;
 /// The gradient penalty's default weight λ, the value the AmbientGAN reference code
 /// trains its MNIST and CIFAR-10 critics with.
 pub const DEFAULT_GP_LAMBDA: f64 = 10.0;
+
+/// The widest critic `--critic-width` accepts: at 1,024 the third convolution alone has
+/// about 210 million weights, past any machine this trains on.
+pub const MAX_CRITIC_WIDTH: i64 = 1024;
 
 struct PresetDefaults {
     loss: Loss,
@@ -221,6 +227,9 @@ impl TrainRequest {
         self.critic_batches.get_or_insert(stored.critic_batches);
         self.discriminator_batch_norm
             .get_or_insert(stored.discriminator_batch_norm);
+        if self.critic_width.is_none() {
+            self.critic_width = stored.critic_width;
+        }
         self.loss.get_or_insert(stored.loss);
         self.lr_generator.get_or_insert(stored.lr_generator);
         self.lr_discriminator.get_or_insert(stored.lr_discriminator);
@@ -276,6 +285,7 @@ pub fn resolve(
     let discriminator = DiscriminatorArch::for_model(generator, preset, &discriminator_input)?;
     let loss = resolve_loss(request, defaults.loss, generator, discriminator)?;
     let discriminator_batch_norm = resolve_discriminator_norm(request, discriminator, loss, batch)?;
+    let critic_width = resolve_critic_width(request, discriminator)?;
     let precision = request.precision.unwrap_or_default();
     precision.check_device(device)?;
     let shared_theta = resolve_shared_theta(request, mode, data)?;
@@ -301,6 +311,7 @@ pub fn resolve(
         generator,
         discriminator,
         discriminator_batch_norm,
+        critic_width,
         loss,
         latent_dim,
         latent,
@@ -654,6 +665,31 @@ fn resolve_discriminator_norm(
         });
     }
     Ok(true)
+}
+
+/// Returns `--critic-width`, which only the WGAN-GP critic takes.
+fn resolve_critic_width(
+    request: &TrainRequest,
+    discriminator: DiscriminatorArch,
+) -> Result<Option<i64>, TrainError> {
+    let Some(width) = request.critic_width else {
+        return Ok(None);
+    };
+    let reason = if !discriminator.supports_width() {
+        format!(
+            "the {} discriminator has a fixed width; only the paper preset's critic \
+             (wgan-conv) takes one",
+            discriminator.name()
+        )
+    } else if !(1..=MAX_CRITIC_WIDTH).contains(&width) {
+        format!("{width} must be between 1 and {MAX_CRITIC_WIDTH} channels")
+    } else {
+        return Ok(Some(width));
+    };
+    Err(TrainError::InvalidOption {
+        option: "--critic-width",
+        reason,
+    })
 }
 
 /// Returns `--shared-theta`, which needs the trainer to draw the real batch's θ: an

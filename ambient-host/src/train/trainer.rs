@@ -88,10 +88,11 @@ impl Trainer {
         let generator = config
             .generator
             .build(gen_vars.root() / "gen", data.image_shape())?;
-        let discriminator = config.discriminator.build(
+        let discriminator = config.discriminator.build_with_width(
             disc_vars.root() / "disc",
             &config.discriminator_input,
             config.discriminator_batch_norm,
+            config.critic_width,
         )?;
         let ema = if config.ema > 0.0 {
             let vars = VarStore::new(device);
@@ -601,9 +602,9 @@ fn for_display(images: &Tensor, range: ValueRange) -> Result<Tensor, TrainError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::GeneratorArch;
+    use crate::model::{GeneratorArch, Preset};
     use crate::train::seeds::torch_rng_lock;
-    use crate::train::{open_run, Precision, TrainRequest};
+    use crate::train::{open_run, Precision, ProgressKind, TrainRequest};
 
     #[test]
     fn critic_draws_per_update() {
@@ -813,6 +814,93 @@ mod tests {
             "{text}"
         );
         assert!(!out.join("config.json").exists());
+    }
+
+    /// The shape of each of the critic's variables, by name.
+    fn critic_shapes(trainer: &Trainer) -> Vec<(String, Vec<i64>)> {
+        let mut shapes: Vec<_> = trainer
+            .disc_vars
+            .variables()
+            .into_iter()
+            .map(|(name, tensor)| (name, tensor.size()))
+            .collect();
+        shapes.sort();
+        shapes
+    }
+
+    #[test]
+    fn critic_width_sets_the_paper_critic_and_survives_resume() {
+        let _rng = torch_rng_lock();
+        let request = TrainRequest {
+            preset: Some(Preset::Paper),
+            critic_steps: Some(1),
+            critic_width: Some(8),
+            checkpoint_every: Some(1),
+            ..Default::default()
+        };
+        let mut trainer = tiny_run("critic-width", request);
+        assert_eq!(trainer.config().critic_width, Some(8));
+        // Widths 8, 16 and 32; 28 → 14 → 7 → 4 leaves 32·4·4 = 512 inputs to the dense layer.
+        let want: Vec<(String, Vec<i64>)> = [
+            ("disc.conv1.bias", vec![8]),
+            ("disc.conv1.weight", vec![8, 1, 5, 5]),
+            ("disc.conv2.bias", vec![16]),
+            ("disc.conv2.weight", vec![16, 8, 5, 5]),
+            ("disc.conv3.bias", vec![32]),
+            ("disc.conv3.weight", vec![32, 16, 5, 5]),
+            ("disc.fc.bias", vec![1]),
+            ("disc.fc.weight", vec![1, 512]),
+        ]
+        .into_iter()
+        .map(|(name, shape)| (name.to_string(), shape))
+        .collect();
+        assert_eq!(critic_shapes(&trainer), want);
+        trainer.run(ProgressKind::Quiet).unwrap();
+
+        // Resuming without the option keeps the stored width and loads its checkpoint.
+        let out = trainer.run.root().to_path_buf();
+        let more = TrainRequest {
+            steps: Some(5),
+            ..Default::default()
+        };
+        let mut resumed = open_run(more, &out, true, Device::Cpu).unwrap();
+        assert_eq!(resumed.restore().unwrap(), 4);
+        assert_eq!(critic_shapes(&resumed), want);
+
+        // Another width would not fit the checkpoint, so it is refused.
+        let wider = TrainRequest {
+            critic_width: Some(16),
+            ..Default::default()
+        };
+        let text = open_run(wider, &out, true, Device::Cpu)
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("critic_width"), "{text}");
+    }
+
+    #[test]
+    fn critic_width_needs_the_paper_critic() {
+        let out = std::env::temp_dir().join(format!("ambient-width-{}", std::process::id()));
+        for (preset, width, needle) in [
+            (Preset::Cpu, 32, "fixed width"),
+            (Preset::Paper, 0, "between 1 and"),
+            (Preset::Paper, 4096, "between 1 and"),
+        ] {
+            let request = TrainRequest {
+                preset: Some(preset),
+                critic_width: Some(width),
+                max_images: Some(16),
+                batch: Some(4),
+                ..Default::default()
+            };
+            let error = open_run(request, &out, false, Device::Cpu).unwrap_err();
+            let text = error.to_string();
+            assert!(
+                text.contains("--critic-width") && text.contains(needle),
+                "{text}"
+            );
+            assert!(!out.join("config.json").exists());
+        }
     }
 
     #[test]
