@@ -1,12 +1,13 @@
 //! `ambient-host train`.
 
 use std::path::PathBuf;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ambient_host::device::{self, DeviceChoice};
 use ambient_host::model::{GeneratorArch, Preset};
 use ambient_host::train::{
-    open_run, CriticBatches, Loss, Mode, Precision, ProgressKind, TrainRequest, DEFAULT_MEASUREMENT,
+    open_run, CriticBatches, Loss, Mode, Precision, ProgressKind, RunEnd, TrainRequest,
+    DEFAULT_MEASUREMENT,
 };
 use ambient_host::unmeasure::Repair;
 use anyhow::{bail, Context};
@@ -159,6 +160,13 @@ pub struct TrainArgs {
     /// Continue the run in --out from its last checkpoint.
     #[arg(long, requires = "out")]
     resume: bool,
+    /// Stop after the first step that ends this long after training began: seconds, or a
+    /// number with s, m or h (900, 15m, 1.5h). The run writes its samples and a checkpoint
+    /// and can be continued with --resume, whose limit starts from zero again. Grids and
+    /// checkpoints count toward the limit; loading the data and building the models do
+    /// not. Default: none, train every step.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    time_limit: Option<Duration>,
     /// Steps between sample grids. Default 500.
     #[arg(long, value_name = "N")]
     sample_every: Option<u64>,
@@ -191,6 +199,23 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Parses `--time-limit`: seconds, or a number followed by `s`, `m` or `h`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last() {
+        Some((at, 's')) => (&text[..at], 1.0),
+        Some((at, 'm')) => (&text[..at], 60.0),
+        Some((at, 'h')) => (&text[..at], 3600.0),
+        _ => (text, 1.0),
+    };
+    let invalid = || format!("{text} is not a duration; give seconds or, for example, 15m or 1.5h");
+    let value: f64 = number.trim().parse().map_err(|_| invalid())?;
+    if !(value > 0.0) {
+        return Err(format!("{text} must be more than 0"));
+    }
+    Duration::try_from_secs_f64(value * unit).map_err(|_| invalid())
+}
+
 /// Trains, then prints where the results are.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if args.threads.is_some_and(|n| n < 1) {
@@ -205,6 +230,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         ProgressArg::Quiet => ProgressKind::Quiet,
     };
     let resume = args.resume;
+    let time_limit = args.time_limit;
 
     let mut trainer = open_run(request(args), &out, resume, device)
         .with_context(|| format!("cannot start the run in {}", out.display()))?;
@@ -227,8 +253,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         out.display()
     );
 
+    trainer.set_time_limit(time_limit);
     let started = Instant::now();
-    trainer.run(progress)?;
+    let end = trainer.run(progress)?;
     let seconds = started.elapsed().as_secs_f64();
     let done = trainer.completed_steps() - start;
     let summary = trainer.last_losses().map_or(String::new(), |l| {
@@ -239,6 +266,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         1e3 * seconds / done.max(1) as f64,
         out.join("samples.png").display()
     );
+    if end == RunEnd::TimeLimit {
+        eprintln!(
+            "stopped by --time-limit at step {} of {}; `ambient-host train --out {} \
+             --resume` continues the run",
+            trainer.completed_steps(),
+            trainer.config().steps,
+            out.display()
+        );
+    }
     Ok(())
 }
 
@@ -332,6 +368,18 @@ mod tests {
         // 2000-03-01 is day 11017; 2024-02-29 is day 19782.
         assert_eq!(civil_from_days(11_017), (2000, 3, 1));
         assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("900"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration(" 0.5 s "), Ok(Duration::from_millis(500)));
+        for bad in ["", "m", "15x", "fifteen", "0", "-3m", "NaN", "inf"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

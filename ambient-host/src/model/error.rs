@@ -49,7 +49,7 @@ pub enum ModelError {
          preset's); got {width}"
     )]
     Width {
-        /// The width asked for.
+        /// The requested width.
         width: i64,
     },
 }

@@ -34,7 +34,7 @@ pub use progress::ProgressKind;
 pub use resolve::{resolve, TrainRequest, DEFAULT_MEASUREMENT, DEFAULT_SEED};
 pub use restore::{load_generator, RunGenerator};
 pub use run_dir::RunDir;
-pub use trainer::{StepRecord, Trainer};
+pub use trainer::{RunEnd, StepRecord, Trainer};
 
 /// Opens the run folder `out` for training on `device`: a new run, or with `resume` the
 /// run already there, restored from its last checkpoint.

@@ -98,8 +98,8 @@ pub const DEFAULT_SEED: u64 = 0;
 /// trains its MNIST and CIFAR-10 critics with.
 pub const DEFAULT_GP_LAMBDA: f64 = 10.0;
 
-/// The widest critic `--critic-width` accepts: at 1,024 the third convolution alone has
-/// about 210 million weights, past any machine this trains on.
+/// The widest critic `--critic-width` accepts. At 1,024 the third convolution alone has
+/// about 210 million weights (840 MB in f32), so a larger value is most likely a typo.
 pub const MAX_CRITIC_WIDTH: i64 = 1024;
 
 struct PresetDefaults {

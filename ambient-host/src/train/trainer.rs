@@ -1,6 +1,6 @@
 //! The training loop: batches, measurements, updates, grids, metrics and checkpoints.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ambient_core::format::ValueRange;
 use ambient_core::measure::Operator;
@@ -36,6 +36,17 @@ pub struct StepRecord {
     pub step_ms: f64,
 }
 
+/// How [`Trainer::run`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RunEnd {
+    /// Every configured step is done.
+    Finished,
+    /// The time limit passed before the last step. The run stopped after a step, with its
+    /// samples and a checkpoint written, so `--resume` continues it.
+    TimeLimit,
+}
+
 /// A training run in progress.
 #[derive(Debug)]
 pub struct Trainer {
@@ -57,6 +68,8 @@ pub struct Trainer {
     last: Option<StepLosses>,
     /// The repair of `unmeasure` mode, applied to every real measured batch.
     repair: Option<TensorRepair>,
+    /// The training time after which [`Trainer::run`] stops (`--time-limit`).
+    time_limit: Option<Duration>,
 }
 
 impl Trainer {
@@ -122,6 +135,7 @@ impl Trainer {
             done: 0,
             last: None,
             repair,
+            time_limit: None,
         })
     }
 
@@ -173,15 +187,25 @@ impl Trainer {
         Ok(self.done)
     }
 
-    /// Trains up to the configured number of steps, writing grids, metrics and
-    /// checkpoints into the run folder as it goes.
-    pub fn run(&mut self, progress: ProgressKind) -> Result<(), TrainError> {
+    /// Makes [`Trainer::run`] stop after the first step that ends `limit` or more after
+    /// its first step started; `None` trains every step. Grids and checkpoints written
+    /// along the way count toward the limit. The limit is not stored in the run, so each
+    /// `--resume` starts its own clock.
+    pub fn set_time_limit(&mut self, limit: Option<Duration>) {
+        self.time_limit = limit;
+    }
+
+    /// Trains up to the configured number of steps, or until the time limit passes,
+    /// writing grids, metrics and checkpoints into the run folder as it goes.
+    pub fn run(&mut self, progress: ProgressKind) -> Result<RunEnd, TrainError> {
         let total = self.config.steps;
         let mut metrics = MetricsLog::open(&self.run.metrics_path(), self.done)?;
         let mut progress = Progress::start(progress, self.done, total, self.config.log_every);
         let preview = Preview::new(self)?;
         preview.write_real(self)?;
 
+        let clock = Instant::now();
+        let mut end = RunEnd::Finished;
         for step in self.done + 1..=total {
             let started = Instant::now();
             let losses = self.train_step(step)?;
@@ -200,7 +224,8 @@ impl Trainer {
                 format!("d_loss {:.4} g_loss {:.4}", losses.d_loss, losses.g_loss)
             });
 
-            let last = step == total;
+            let out_of_time = step < total && self.time_limit.is_some_and(|l| clock.elapsed() >= l);
+            let last = step == total || out_of_time;
             if step % self.config.sample_every == 0 || last {
                 preview.write_generated(self, step, last)?;
             }
@@ -208,10 +233,14 @@ impl Trainer {
                 metrics.flush()?;
                 self.save_checkpoint()?;
             }
+            if out_of_time {
+                end = RunEnd::TimeLimit;
+                break;
+            }
         }
         metrics.flush()?;
         progress.finish();
-        Ok(())
+        Ok(end)
     }
 
     /// Returns the loss of critic update `update` (from 1, counted over the run), whose
@@ -901,6 +930,32 @@ mod tests {
             );
             assert!(!out.join("config.json").exists());
         }
+    }
+
+    #[test]
+    fn time_limit_stops_with_a_checkpoint() {
+        let _rng = torch_rng_lock();
+        let request = TrainRequest {
+            checkpoint_every: Some(100),
+            sample_every: Some(100),
+            ..Default::default()
+        };
+        let mut trainer = tiny_run("time-limit", request);
+        let out = trainer.run.root().to_path_buf();
+        // A zero limit has passed when the first step ends, so the run stops there.
+        trainer.set_time_limit(Some(Duration::ZERO));
+        assert_eq!(trainer.run(ProgressKind::Quiet).unwrap(), RunEnd::TimeLimit);
+        assert_eq!(trainer.completed_steps(), 1);
+        assert!(out.join("samples.png").is_file());
+        drop(trainer);
+
+        let mut resumed = open_run(TrainRequest::default(), &out, true, Device::Cpu).unwrap();
+        assert_eq!(resumed.restore().unwrap(), 1);
+        resumed.set_time_limit(Some(Duration::from_secs(3600)));
+        assert_eq!(resumed.run(ProgressKind::Quiet).unwrap(), RunEnd::Finished);
+        assert_eq!(resumed.completed_steps(), 4);
+        let log = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+        assert_eq!(log.lines().count(), 4);
     }
 
     #[test]
