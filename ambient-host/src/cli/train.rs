@@ -210,7 +210,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     };
     let invalid = || format!("{text} is not a duration; give seconds or, for example, 15m or 1.5h");
     let value: f64 = number.trim().parse().map_err(|_| invalid())?;
-    if !(value > 0.0) {
+    if value.is_nan() || value <= 0.0 {
         return Err(format!("{text} must be more than 0"));
     }
     Duration::try_from_secs_f64(value * unit).map_err(|_| invalid())

@@ -826,23 +826,32 @@ mod tests {
         assert!(missed.int64_value(&[]) > 0);
     }
 
+    /// Opens a run of 16 built-in digits in batches of 4 that must be rejected, checks
+    /// that no run folder was written, and returns the error's message.
+    fn rejected(name: &str, request: TrainRequest) -> String {
+        let out = std::env::temp_dir().join(format!("ambient-{name}-{}", std::process::id()));
+        let request = TrainRequest {
+            max_images: Some(16),
+            batch: Some(4),
+            ..request
+        };
+        let error = open_run(request, &out, false, Device::Cpu).unwrap_err();
+        assert!(!out.join("config.json").exists());
+        error.to_string()
+    }
+
     #[test]
     fn shared_theta_needs_ambient_mode() {
-        let out = std::env::temp_dir().join(format!("ambient-shared-{}", std::process::id()));
         let request = TrainRequest {
             mode: Some(Mode::Clean),
             shared_theta: Some(true),
-            max_images: Some(16),
-            batch: Some(4),
             ..Default::default()
         };
-        let error = open_run(request, &out, false, Device::Cpu).unwrap_err();
-        let text = error.to_string();
+        let text = rejected("shared", request);
         assert!(
             text.contains("--shared-theta") && text.contains("ambient"),
             "{text}"
         );
-        assert!(!out.join("config.json").exists());
     }
 
     /// The shape of each of the critic's variables, by name.
@@ -909,7 +918,6 @@ mod tests {
 
     #[test]
     fn critic_width_needs_the_paper_critic() {
-        let out = std::env::temp_dir().join(format!("ambient-width-{}", std::process::id()));
         for (preset, width, needle) in [
             (Preset::Cpu, 32, "fixed width"),
             (Preset::Paper, 0, "between 1 and"),
@@ -918,17 +926,13 @@ mod tests {
             let request = TrainRequest {
                 preset: Some(preset),
                 critic_width: Some(width),
-                max_images: Some(16),
-                batch: Some(4),
                 ..Default::default()
             };
-            let error = open_run(request, &out, false, Device::Cpu).unwrap_err();
-            let text = error.to_string();
+            let text = rejected("width", request);
             assert!(
                 text.contains("--critic-width") && text.contains(needle),
                 "{text}"
             );
-            assert!(!out.join("config.json").exists());
         }
     }
 
