@@ -13,10 +13,24 @@ use ambient_host::export::{lower, BatchNormFolding, WeightDtype};
 use ambient_host::model::{
     class_rows, cycle_labels, DiscriminatorArch, Generator, GeneratorArch, ModelError, Preset,
 };
+use std::sync::{Mutex, MutexGuard};
+
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
 const CPU: Device = Device::Cpu;
+
+/// Serialises the tests of this file. Several seed torch's global generator and expect
+/// the same weights on every run, and a test on another thread drawing from it between
+/// the seeding and the draws would change them, so every test here holds this lock.
+static TORCH_RNG: Mutex<()> = Mutex::new(());
+
+fn torch_rng() -> MutexGuard<'static, ()> {
+    // A test that failed while holding the lock poisons it; the next ones still run.
+    TORCH_RNG
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 fn size(vars: &VarStore, name: &str) -> Vec<i64> {
     vars.variables()[name].size()
@@ -47,6 +61,7 @@ fn latent(arch: GeneratorArch, batch: i64) -> Tensor {
 
 #[test]
 fn discriminator_names_are_the_config_names() {
+    let _rng = torch_rng();
     for arch in [
         DiscriminatorArch::DcganConv,
         DiscriminatorArch::WganConv,
@@ -63,6 +78,7 @@ fn discriminator_names_are_the_config_names() {
 
 #[test]
 fn model_names_are_the_config_names() {
+    let _rng = torch_rng();
     let names: Vec<&str> = GeneratorArch::ALL.iter().map(|a| a.name()).collect();
     assert_eq!(
         names,
@@ -110,6 +126,7 @@ fn model_names_are_the_config_names() {
 
 #[test]
 fn acwgan32_is_conditional_with_classifier() {
+    let _rng = torch_rng();
     let arch = GeneratorArch::Acwgan32;
     let (vars, generator) = build(arch, Shape::new(3, 32, 32), 3);
     assert_eq!(generator.classes(), 10);
@@ -160,6 +177,7 @@ fn acwgan32_is_conditional_with_classifier() {
 
 #[test]
 fn conditional_generator_follows_its_labels() {
+    let _rng = torch_rng();
     let arch = GeneratorArch::CondDcgan28;
     let (vars, generator) = build(arch, Shape::new(1, 28, 28), 11);
     assert_eq!(generator.classes(), 10);
@@ -192,6 +210,7 @@ fn conditional_generator_follows_its_labels() {
 
 #[test]
 fn conditional_discriminators_take_labels() {
+    let _rng = torch_rng();
     let labels = Tensor::from_slice(&[0i64, 4, 9]);
     let other = Tensor::from_slice(&[1i64, 5, 2]);
     for (input, expected, first) in [
@@ -231,6 +250,7 @@ fn conditional_discriminators_take_labels() {
 
 #[test]
 fn dcgan64_shapes_and_range() {
+    let _rng = torch_rng();
     for (arch, width) in [
         (GeneratorArch::Dcgan64, 64),
         (GeneratorArch::Dcgan64Small, 16),
@@ -272,6 +292,7 @@ fn dcgan64_shapes_and_range() {
 
 #[test]
 fn small_dcgan28_widths_and_weights() {
+    let _rng = torch_rng();
     let shape = Shape::new(1, 28, 28);
     let (full, _) = build(GeneratorArch::Dcgan28, shape, 1);
     let (small, generator) = build(GeneratorArch::Dcgan28Small, shape, 1);
@@ -301,6 +322,7 @@ fn small_dcgan28_widths_and_weights() {
 
 #[test]
 fn grid_rows_hold_one_class() {
+    let _rng = torch_rng();
     let (labels, columns) = class_rows(30, 10);
     assert_eq!(columns, 3);
     assert_eq!(labels.iter().filter(|&&l| l == 4).count(), 3);
@@ -393,6 +415,7 @@ fn exports_match_tch(arch: GeneratorArch, shape: Shape, calibration: usize, int8
 
 #[test]
 fn conditional_dcgan_exports_and_matches_tch() {
+    let _rng = torch_rng();
     let shape = Shape::new(1, 28, 28);
     exports_match_tch(
         GeneratorArch::CondDcgan28,
@@ -404,6 +427,7 @@ fn conditional_dcgan_exports_and_matches_tch() {
 
 #[test]
 fn small_dcgan64_exports_and_matches_tch() {
+    let _rng = torch_rng();
     let shape = Shape::new(3, 64, 64);
     exports_match_tch(
         GeneratorArch::Dcgan64Small,
@@ -415,6 +439,7 @@ fn small_dcgan64_exports_and_matches_tch() {
 
 #[test]
 fn acwgan32_exports_and_matches_tch() {
+    let _rng = torch_rng();
     // NOTE: with random weights and the exporter's 512 calibration latents, int8 gives a
     // mean error of 3.1 output steps but a largest error of about 56 steps (0.44 of
     // [-1, 1]), above the export check's 16, so an int8 export of this model fails that
@@ -432,6 +457,7 @@ fn acwgan32_exports_and_matches_tch() {
 
 #[test]
 fn small_dcgan28_exports_and_matches_tch() {
+    let _rng = torch_rng();
     let shape = Shape::new(1, 28, 28);
     exports_match_tch(
         GeneratorArch::Dcgan28Small,
@@ -463,6 +489,7 @@ fn dense(vars: &VarStore, name: &str, x: &Tensor) -> Tensor {
 
 #[test]
 fn normalised_fc_discriminator_matches_hand_computation() {
+    let _rng = torch_rng();
     tch::manual_seed(3);
     let vars = VarStore::new(CPU);
     let d = DiscriminatorArch::FullyConnected
@@ -488,6 +515,7 @@ fn normalised_fc_discriminator_matches_hand_computation() {
 
 #[test]
 fn normalised_discriminators_use_each_batch_alone() {
+    let _rng = torch_rng();
     let options = (Kind::Float, CPU);
     for (arch, input) in [
         (DiscriminatorArch::FullyConnected, vec![12i64]),
@@ -520,6 +548,7 @@ fn normalised_discriminators_use_each_batch_alone() {
 
 #[test]
 fn acwgan32_int8_error_is_accumulated_rounding() {
+    let _rng = torch_rng();
     // The int8 ACWGAN-GP misses the export bound because rounding accumulates over its
     // 36 layers, not because one layer is wrong. Every add and conditional batch norm
     // stays within one step of what its inputs' errors allow, and the error grows from
