@@ -36,7 +36,7 @@ pub struct StepRecord {
     pub step_ms: f64,
 }
 
-/// How [`Trainer::run`] ended.
+/// The reason [`Trainer::run`] returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RunEnd {
@@ -854,7 +854,7 @@ mod tests {
         );
     }
 
-    /// The shape of each of the critic's variables, by name.
+    /// Returns the shape of each of the critic's variables, sorted by name.
     fn critic_shapes(trainer: &Trainer) -> Vec<(String, Vec<i64>)> {
         let mut shapes: Vec<_> = trainer
             .disc_vars
@@ -867,7 +867,7 @@ mod tests {
     }
 
     #[test]
-    fn critic_width_sets_the_paper_critic_and_survives_resume() {
+    fn critic_width_shapes_and_resume() {
         let _rng = torch_rng_lock();
         let request = TrainRequest {
             preset: Some(Preset::Paper),
